@@ -1,0 +1,9 @@
+// Package club is Clubhouse's domain: clubs, members, roles, invitations and
+// audit events, the rules that validate them, and the services that change
+// them (adding a member by email, changing roles, removing a member, creating
+// a club).
+//
+// It imports nothing of ours. The outside world reaches it through small
+// interfaces declared here (Directory, Kinde, Clock) and implemented by
+// adapters: internal/store keeps the directory, internal/kinde talks to Kinde.
+package club

@@ -1,0 +1,106 @@
+package club
+
+import (
+	"context"
+	"time"
+)
+
+// Directory is Clubhouse's own record of who is in which club. It is kept
+// current by the portal's writes, by a refresh from Kinde, and (later) by
+// Kinde's webhooks. Implementations: internal/store (SQLite, PostgreSQL).
+//
+// Lookups that find nothing return an error for which errors.Is(err,
+// ErrNotFound) is true.
+type Directory interface {
+	// PersonByEmail returns the Kinde user the directory knows under email,
+	// whichever club it learned it from. It never tells the caller which.
+	PersonByEmail(ctx context.Context, email string) (Person, error)
+	// Member returns userID's membership of the club, pending ones included.
+	Member(ctx context.Context, clubCode, userID string) (Member, error)
+	// Members lists a club's members (pending ones excluded).
+	Members(ctx context.Context, clubCode string, q MemberQuery) (MemberPage, error)
+	// CountWithRole counts a club's members holding roleKey.
+	CountWithRole(ctx context.Context, clubCode, roleKey string) (int, error)
+	// SaveMember upserts the person (id and email) and the membership. In the
+	// same transaction it appends ev (when non-nil) to the audit log and queues
+	// inv (when non-nil) for sending.
+	SaveMember(ctx context.Context, m Member, ev *AuditEvent, inv *Invitation) error
+	// DeleteMember removes a membership and appends ev, in one transaction.
+	// Deleting a membership that does not exist is not an error.
+	DeleteMember(ctx context.Context, clubCode, userID string, ev AuditEvent) error
+	// ReplaceMembers makes the club's members exactly ms (as Kinde has them),
+	// records when that happened and appends ev, in one transaction.
+	ReplaceMembers(ctx context.Context, c Club, ms []Member, syncedAt time.Time, ev AuditEvent) error
+	// SaveClub records a club created through the portal by creatorID, and
+	// appends ev.
+	SaveClub(ctx context.Context, c Club, creatorID string, ev AuditEvent) error
+	// RecentClubByCreator returns a club named name that creatorID created
+	// at or after since. It is how a double-submitted "create club" form
+	// creates one club.
+	RecentClubByCreator(ctx context.Context, creatorID, name string, since time.Time) (Club, error)
+	// MarkClaimsStale records that userID's tokens no longer match their
+	// roles, so the portal refreshes them before authorizing their next
+	// request.
+	MarkClaimsStale(ctx context.Context, userID string, at time.Time) error
+}
+
+// Kinde is the part of Kinde's Management API that the domain needs.
+// Implementation: internal/kinde. Errors: ErrNotFound for lookups that find
+// nothing, ErrEmailInUse from CreatePerson, and an EUNAVAILABLE error when
+// Kinde did not answer after retries.
+type Kinde interface {
+	// FindPersonByEmail looks a person up by exact email.
+	FindPersonByEmail(ctx context.Context, email string) (Person, error)
+	// CreatePerson creates a person with an email identity, as a member of
+	// the club (no roles yet).
+	CreatePerson(ctx context.Context, p Person, clubCode string) (Person, error)
+	// AddMember adds an existing person to the club with roles, in one call.
+	// added is false when they already were a member (nothing changed then).
+	AddMember(ctx context.Context, clubCode, userID string, roles []string) (added bool, err error)
+	// GrantRoles adds roles to a member (roles they hold already are kept).
+	GrantRoles(ctx context.Context, clubCode, userID string, roles []string) error
+	// RevokeRole takes one role away from a member.
+	RevokeRole(ctx context.Context, clubCode, userID, roleKey string) error
+	// MemberRoles lists a member's role keys in the club.
+	MemberRoles(ctx context.Context, clubCode, userID string) ([]string, error)
+	// RemoveMember removes a person from the club.
+	RemoveMember(ctx context.Context, clubCode, userID string) error
+	// RefreshClaims tells Kinde that userID's token claims are out of date.
+	RefreshClaims(ctx context.Context, userID string) error
+	// CreateClub creates a club (a Kinde organization).
+	CreateClub(ctx context.Context, name string) (Club, error)
+	// ClubMembers lists all of a club's members, following every page.
+	ClubMembers(ctx context.Context, clubCode string) ([]Member, error)
+	// Roles lists the roles defined in Kinde (shared by every club).
+	Roles(ctx context.Context) ([]Role, error)
+}
+
+// AuditLog reads the append-only audit log. Rows are appended by the
+// Directory's writes (and by the web layer for sign-in and staff events).
+type AuditLog interface {
+	Append(ctx context.Context, ev AuditEvent) error
+	Events(ctx context.Context, q AuditQuery) (AuditPage, error)
+}
+
+// Outbox holds invitation emails until they are sent. Items are queued by
+// Directory.SaveMember; a worker claims the due ones and marks the result.
+type Outbox interface {
+	// ClaimDue returns up to limit queued items whose next attempt is due at
+	// now, and hides them from other workers for lease.
+	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error)
+	MarkSent(ctx context.Context, id int64, at time.Time) error
+	// MarkRetry records a failed attempt and when to try again.
+	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
+	// MarkFailed gives up on an item and appends ev, in one transaction.
+	MarkFailed(ctx context.Context, id int64, reason string, ev AuditEvent) error
+	// Recent lists a club's latest invitations, newest first (for owners).
+	Recent(ctx context.Context, clubCode string, limit int) ([]OutboxItem, error)
+}
+
+// DevMailbox keeps the mail sent under `make run`, for the development
+// mailbox page. Nothing in it ever leaves the machine.
+type DevMailbox interface {
+	Deliver(ctx context.Context, m Mail) error
+	Messages(ctx context.Context, limit int) ([]Mail, error)
+	Message(ctx context.Context, id int64) (Mail, error)
+}

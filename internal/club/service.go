@@ -1,0 +1,355 @@
+package club
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// Service changes clubs and their members. It keeps Kinde (the source of
+// truth for identities and memberships) and the Directory (the portal's
+// fast local copy, plus the audit log and the invitation outbox) in step.
+type Service struct {
+	dir    Directory
+	kinde  Kinde
+	now    func() time.Time
+	logger *slog.Logger
+	locks  keyLock
+}
+
+// NewService returns a Service. now may be nil (time.Now); logger may be nil.
+func NewService(dir Directory, kinde Kinde, now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{dir: dir, kinde: kinde, now: now, logger: logger}
+}
+
+// AddResult tells how an add ended.
+type AddResult struct {
+	Member Member
+	// AlreadyMember is true when the person was a member of this club
+	// before. Whether they existed in Kinde (in another club) is never told.
+	AlreadyMember bool
+}
+
+// AddMember adds a person to the club by email: it resolves the email to an
+// existing Kinde user (directory first, then an exact Kinde lookup) or
+// creates one in the club, then attaches them with the chosen roles.
+//
+// Kinde calls: 1 when the directory knows the email, at most 3 when it does
+// not (lookup, create, roles), whatever the size of the Kinde business.
+func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles []Role, in AddMemberInput) (AddResult, error) {
+	in, err := in.Validate(clubRoles)
+	if err != nil {
+		return AddResult{}, err
+	}
+	if slices.Contains(in.Roles, RoleOwner) && !actor.IsOwner() {
+		return AddResult{}, forbiddenOwnerRole()
+	}
+	unlock := s.locks.lock(c.Code + "\x00" + in.Email)
+	defer unlock()
+
+	person, err := s.dir.PersonByEmail(ctx, in.Email)
+	switch {
+	case err == nil:
+		m, err := s.dir.Member(ctx, c.Code, person.ID)
+		switch {
+		case err == nil && !m.Pending:
+			return AddResult{Member: m, AlreadyMember: true}, nil
+		case err == nil && m.Pending:
+			return s.finishPending(ctx, actor, c, m, in)
+		case !errors.Is(err, ErrNotFound):
+			return AddResult{}, fmt.Errorf("club: add member: %w", err)
+		}
+		return s.attach(ctx, actor, c, person, in)
+	case !errors.Is(err, ErrNotFound):
+		return AddResult{}, fmt.Errorf("club: add member: %w", err)
+	}
+
+	person, err = s.kinde.FindPersonByEmail(ctx, in.Email)
+	if err == nil {
+		return s.attach(ctx, actor, c, person, in)
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return AddResult{}, kindeError("add member: find person", err)
+	}
+
+	person, err = s.kinde.CreatePerson(ctx, Person{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}, c.Code)
+	if errors.Is(err, ErrEmailInUse) {
+		// Someone created them between our lookup and our create (another
+		// portal instance, another club, Kinde's own UI): resolve again.
+		person, err = s.kinde.FindPersonByEmail(ctx, in.Email)
+		if err != nil {
+			return AddResult{}, kindeError("add member: find person after email in use", err)
+		}
+		return s.attach(ctx, actor, c, person, in)
+	}
+	if err != nil {
+		return AddResult{}, kindeError("add member: create person", err)
+	}
+	// The person now exists in Kinde and is in the club, without roles yet.
+	// Record that first, so a fault before the roles are granted is finished
+	// by the next attempt instead of being left half-done.
+	pending := s.newMember(c, person.ID, in, nil)
+	pending.Pending = true
+	if err := s.dir.SaveMember(ctx, pending, nil, nil); err != nil {
+		return AddResult{}, fmt.Errorf("club: add member: save pending: %w", err)
+	}
+	return s.finishPending(ctx, actor, c, pending, in)
+}
+
+// attach adds a person Kinde already knows to the club.
+func (s *Service) attach(ctx context.Context, actor Actor, c Club, person Person, in AddMemberInput) (AddResult, error) {
+	added, err := s.kinde.AddMember(ctx, c.Code, person.ID, in.Roles)
+	if err != nil {
+		return AddResult{}, kindeError("add member: attach", err)
+	}
+	if added {
+		m := s.newMember(c, person.ID, in, in.Roles)
+		return s.saveAdded(ctx, actor, c, m)
+	}
+	// Kinde has them in the club although our directory did not: make sure
+	// they hold the chosen roles, then record what Kinde has.
+	if err := s.kinde.GrantRoles(ctx, c.Code, person.ID, in.Roles); err != nil {
+		return AddResult{}, kindeError("add member: grant roles", err)
+	}
+	roles, err := s.kinde.MemberRoles(ctx, c.Code, person.ID)
+	if err != nil {
+		return AddResult{}, kindeError("add member: read roles", err)
+	}
+	m := s.newMember(c, person.ID, in, roles)
+	ev := s.event(actor, c, ActionMemberRolesChanged, m, "roles now "+joinRoles(m.Roles))
+	if err := s.dir.SaveMember(ctx, m, &ev, nil); err != nil {
+		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
+	}
+	return AddResult{Member: m, AlreadyMember: true}, nil
+}
+
+// finishPending grants the roles of a member whose creation was recorded but
+// not finished, then records them as added.
+func (s *Service) finishPending(ctx context.Context, actor Actor, c Club, m Member, in AddMemberInput) (AddResult, error) {
+	if err := s.kinde.GrantRoles(ctx, c.Code, m.UserID, in.Roles); err != nil {
+		if ErrorCode(err) == EUNAVAILABLE {
+			return AddResult{}, &Error{Code: EUNAVAILABLE, Err: err,
+				Message: "Kinde did not answer, so adding " + in.Email + " is not finished. Try again in a minute to finish it."}
+		}
+		return AddResult{}, kindeError("add member: grant roles", err)
+	}
+	m.Roles = slices.Clone(in.Roles)
+	m.Pending = false
+	if in.FirstName != "" || in.LastName != "" {
+		m.FirstName, m.LastName = in.FirstName, in.LastName
+	}
+	return s.saveAdded(ctx, actor, c, m)
+}
+
+func (s *Service) saveAdded(ctx context.Context, actor Actor, c Club, m Member) (AddResult, error) {
+	ev := s.event(actor, c, ActionMemberAdded, m, "roles "+joinRoles(m.Roles))
+	inv := &Invitation{ClubCode: c.Code, ClubName: c.Name, Email: m.Email, Name: m.Name(), InvitedBy: actor.Name}
+	if err := s.dir.SaveMember(ctx, m, &ev, inv); err != nil {
+		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
+	}
+	return AddResult{Member: m}, nil
+}
+
+func (s *Service) newMember(c Club, userID string, in AddMemberInput, roles []string) Member {
+	return Member{
+		ClubCode:  c.Code,
+		UserID:    userID,
+		Email:     in.Email,
+		FirstName: in.FirstName,
+		LastName:  in.LastName,
+		Roles:     sortedCopy(roles),
+		JoinedAt:  s.now().UTC(),
+	}
+}
+
+// ChangeRoles sets a member's roles in the club to keys. Guard rails: only
+// owners grant or take away the owner role, and the last owner keeps it.
+func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRoles []Role, userID string, keys []string) (Member, error) {
+	keys, err := ValidateRoleKeys(keys, clubRoles)
+	if err != nil {
+		return Member{}, err
+	}
+	unlock := s.locks.lock(c.Code + "\x00member\x00" + userID)
+	defer unlock()
+	m, err := s.member(ctx, c, userID)
+	if err != nil {
+		return Member{}, err
+	}
+	grant, revoke := diffRoles(m.Roles, keys)
+	if (slices.Contains(grant, RoleOwner) || slices.Contains(revoke, RoleOwner)) && !actor.IsOwner() {
+		return Member{}, forbiddenOwnerRole()
+	}
+	if slices.Contains(revoke, RoleOwner) {
+		if err := s.keepAnOwner(ctx, c); err != nil {
+			return Member{}, err
+		}
+	}
+	if len(grant) == 0 && len(revoke) == 0 {
+		return m, nil
+	}
+	if len(grant) > 0 {
+		if err := s.kinde.GrantRoles(ctx, c.Code, userID, grant); err != nil {
+			return Member{}, kindeError("change roles: grant", err)
+		}
+	}
+	for _, k := range revoke {
+		if err := s.kinde.RevokeRole(ctx, c.Code, userID, k); err != nil {
+			return Member{}, kindeError("change roles: revoke", err)
+		}
+	}
+	s.refreshClaims(ctx, userID)
+	old := joinRoles(m.Roles)
+	m.Roles = keys
+	ev := s.event(actor, c, ActionMemberRolesChanged, m, "roles "+old+" → "+joinRoles(keys))
+	if err := s.dir.SaveMember(ctx, m, &ev, nil); err != nil {
+		return Member{}, fmt.Errorf("club: change roles: save: %w", err)
+	}
+	if err := s.dir.MarkClaimsStale(ctx, userID, s.now()); err != nil {
+		return Member{}, fmt.Errorf("club: change roles: mark stale: %w", err)
+	}
+	return m, nil
+}
+
+// RemoveMember removes a member from the club. The last owner cannot be
+// removed, and only owners remove owners.
+func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID string) (Member, error) {
+	unlock := s.locks.lock(c.Code + "\x00member\x00" + userID)
+	defer unlock()
+	m, err := s.member(ctx, c, userID)
+	if err != nil {
+		return Member{}, err
+	}
+	if m.HasRole(RoleOwner) {
+		if !actor.IsOwner() {
+			return Member{}, forbiddenOwnerRole()
+		}
+		if err := s.keepAnOwner(ctx, c); err != nil {
+			return Member{}, err
+		}
+	}
+	if err := s.kinde.RemoveMember(ctx, c.Code, userID); err != nil && !errors.Is(err, ErrNotFound) {
+		return Member{}, kindeError("remove member", err)
+	}
+	s.refreshClaims(ctx, userID)
+	ev := s.event(actor, c, ActionMemberRemoved, m, "")
+	if err := s.dir.DeleteMember(ctx, c.Code, userID, ev); err != nil {
+		return Member{}, fmt.Errorf("club: remove member: %w", err)
+	}
+	if err := s.dir.MarkClaimsStale(ctx, userID, s.now()); err != nil {
+		return Member{}, fmt.Errorf("club: remove member: mark stale: %w", err)
+	}
+	return m, nil
+}
+
+// Sync replaces the directory's copy of the club's members with Kinde's,
+// following every page of Kinde's list.
+func (s *Service) Sync(ctx context.Context, actor Actor, c Club) (int, error) {
+	ms, err := s.kinde.ClubMembers(ctx, c.Code)
+	if err != nil {
+		return 0, kindeError("sync club", err)
+	}
+	for i := range ms {
+		ms[i].ClubCode = c.Code
+		ms[i].Roles = sortedCopy(ms[i].Roles)
+	}
+	ev := AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name, Action: ActionClubSynced,
+		Detail: fmt.Sprintf("%d members from Kinde", len(ms)), At: s.now().UTC()}
+	if err := s.dir.ReplaceMembers(ctx, c, ms, s.now().UTC(), ev); err != nil {
+		return 0, fmt.Errorf("club: sync: %w", err)
+	}
+	return len(ms), nil
+}
+
+// CreateClub creates a club with the actor as its owner. A second submit of
+// the same name by the same person within a few minutes returns the first
+// club instead of creating another.
+func (s *Service) CreateClub(ctx context.Context, actor Actor, name string) (Club, error) {
+	name, err := ValidateClubName(name)
+	if err != nil {
+		return Club{}, err
+	}
+	unlock := s.locks.lock("create\x00" + actor.UserID)
+	defer unlock()
+	if c, err := s.dir.RecentClubByCreator(ctx, actor.UserID, name, s.now().Add(-10*time.Minute)); err == nil {
+		return c, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Club{}, fmt.Errorf("club: create club: %w", err)
+	}
+	c, err := s.kinde.CreateClub(ctx, name)
+	if err != nil {
+		return Club{}, kindeError("create club", err)
+	}
+	if err := s.dir.SaveClub(ctx, c, actor.UserID, AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name,
+		Action: ActionClubCreated, Detail: c.Name, At: s.now().UTC()}); err != nil {
+		return Club{}, fmt.Errorf("club: create club: save: %w", err)
+	}
+	if _, err := s.kinde.AddMember(ctx, c.Code, actor.UserID, []string{RoleOwner}); err != nil {
+		return Club{}, kindeError("create club: add owner", err)
+	}
+	first, last := splitName(actor.Name)
+	owner := Member{ClubCode: c.Code, UserID: actor.UserID, Email: actor.Email, FirstName: first, LastName: last,
+		Roles: []string{RoleOwner}, JoinedAt: s.now().UTC()}
+	if err := s.dir.SaveMember(ctx, owner, nil, nil); err != nil {
+		return Club{}, fmt.Errorf("club: create club: save owner: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Service) member(ctx context.Context, c Club, userID string) (Member, error) {
+	m, err := s.dir.Member(ctx, c.Code, userID)
+	if errors.Is(err, ErrNotFound) || (err == nil && m.Pending) {
+		return Member{}, &Error{Code: ENOTFOUND, Message: "That person is not a member of this club."}
+	}
+	if err != nil {
+		return Member{}, fmt.Errorf("club: member: %w", err)
+	}
+	return m, nil
+}
+
+func (s *Service) keepAnOwner(ctx context.Context, c Club) error {
+	n, err := s.dir.CountWithRole(ctx, c.Code, RoleOwner)
+	if err != nil {
+		return fmt.Errorf("club: count owners: %w", err)
+	}
+	if n <= 1 {
+		return &Error{Code: ECONFLICT, Message: "A club needs at least one owner. Make someone else an owner first.",
+			Fields: map[string]string{"roles": "A club needs at least one owner."}}
+	}
+	return nil
+}
+
+// refreshClaims asks Kinde to refresh userID's claims. The portal also
+// marks them stale itself, so a failure here is logged, not returned.
+func (s *Service) refreshClaims(ctx context.Context, userID string) {
+	if err := s.kinde.RefreshClaims(ctx, userID); err != nil {
+		s.logger.WarnContext(ctx, "refresh claims failed", "user_id", userID, "err", err)
+	}
+}
+
+func (s *Service) event(actor Actor, c Club, action string, m Member, detail string) AuditEvent {
+	return AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name, Action: action,
+		TargetID: m.UserID, TargetEmail: m.Email, Detail: detail, At: s.now().UTC()}
+}
+
+func forbiddenOwnerRole() error {
+	return &Error{Code: EFORBIDDEN, Message: "Only owners can grant or remove the owner role.",
+		Fields: map[string]string{"roles": "Only owners can grant or remove the owner role."}}
+}
+
+// kindeError keeps an EUNAVAILABLE error as it is (its message is safe and
+// tells the owner what to do) and wraps anything else.
+func kindeError(op string, err error) error {
+	if ErrorCode(err) == EUNAVAILABLE {
+		return err
+	}
+	return fmt.Errorf("club: %s: %w", op, err)
+}
