@@ -1,0 +1,344 @@
+package club_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+// memDirectory is an in-memory club.Directory for the service's unit tests.
+type memDirectory struct {
+	mu       sync.Mutex
+	people   map[string]club.Person // by email
+	members  map[string]club.Member // by club + "/" + user id
+	audit    []club.AuditEvent
+	invites  []club.Invitation
+	clubs    map[string]club.Club
+	creators map[string]string // club code -> creator
+	created  map[string]time.Time
+	stale    map[string]time.Time
+	writes   int
+}
+
+func newMemDirectory() *memDirectory {
+	return &memDirectory{people: map[string]club.Person{}, members: map[string]club.Member{}, clubs: map[string]club.Club{},
+		creators: map[string]string{}, created: map[string]time.Time{}, stale: map[string]time.Time{}}
+}
+
+func (d *memDirectory) PersonByEmail(_ context.Context, email string) (club.Person, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, ok := d.people[email]; ok {
+		return p, nil
+	}
+	return club.Person{}, fmt.Errorf("mem: person: %w", club.ErrNotFound)
+}
+
+func (d *memDirectory) Member(_ context.Context, code, userID string) (club.Member, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.members[code+"/"+userID]; ok {
+		return m, nil
+	}
+	return club.Member{}, fmt.Errorf("mem: member: %w", club.ErrNotFound)
+}
+
+func (d *memDirectory) Members(_ context.Context, code string, q club.MemberQuery) (club.MemberPage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []club.Member
+	for _, m := range d.members {
+		if m.ClubCode == code && !m.Pending && strings.Contains(strings.ToLower(m.Name()+" "+m.Email), strings.ToLower(q.Search)) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b club.Member) int { return strings.Compare(a.Email, b.Email) })
+	return club.MemberPage{Members: out, Total: len(out)}, nil
+}
+
+func (d *memDirectory) CountWithRole(_ context.Context, code, role string) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, m := range d.members {
+		if m.ClubCode == code && !m.Pending && m.HasRole(role) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (d *memDirectory) SaveMember(_ context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	d.people[m.Email] = club.Person{ID: m.UserID, Email: m.Email}
+	d.members[m.ClubCode+"/"+m.UserID] = m
+	if ev != nil {
+		d.audit = append(d.audit, *ev)
+	}
+	if inv != nil {
+		d.invites = append(d.invites, *inv)
+	}
+	return nil
+}
+
+func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev club.AuditEvent) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	delete(d.members, code+"/"+userID)
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, ev club.AuditEvent) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	for k, m := range d.members {
+		if m.ClubCode == c.Code {
+			delete(d.members, k)
+		}
+	}
+	for _, m := range ms {
+		d.members[c.Code+"/"+m.UserID] = m
+		d.people[m.Email] = club.Person{ID: m.UserID, Email: m.Email}
+	}
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) SaveClub(_ context.Context, c club.Club, creator string, ev club.AuditEvent) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	d.clubs[c.Code] = c
+	d.creators[c.Code] = creator
+	d.created[c.Code] = ev.At
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) RecentClubByCreator(_ context.Context, creator, name string, since time.Time) (club.Club, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for code, c := range d.clubs {
+		if d.creators[code] == creator && c.Name == name && !d.created[code].Before(since) {
+			return c, nil
+		}
+	}
+	return club.Club{}, fmt.Errorf("mem: recent club: %w", club.ErrNotFound)
+}
+
+func (d *memDirectory) MarkClaimsStale(_ context.Context, userID string, at time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stale[userID] = at
+	return nil
+}
+
+func (d *memDirectory) auditActions() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, ev := range d.audit {
+		out = append(out, ev.Action)
+	}
+	return out
+}
+
+// fakeKinde is a small in-memory Kinde with call counting and per-call
+// fault hooks, for the service's unit tests. The real-emulator tests live in
+// service_emulator_test.go.
+type fakeKinde struct {
+	mu      sync.Mutex
+	users   map[string]club.Person          // by email
+	orgs    map[string]map[string][]string // org -> user id -> roles
+	calls   map[string]int
+	nextID  int
+	fail    map[string]error // method -> error returned once
+	onCall  func(method string)
+	clubSeq int
+}
+
+func newFakeKinde() *fakeKinde {
+	return &fakeKinde{users: map[string]club.Person{}, orgs: map[string]map[string][]string{}, calls: map[string]int{}, fail: map[string]error{}}
+}
+
+func (k *fakeKinde) call(method string) error {
+	k.mu.Lock()
+	k.calls[method]++
+	err := k.fail[method]
+	delete(k.fail, method)
+	hook := k.onCall
+	k.mu.Unlock()
+	if hook != nil {
+		hook(method)
+	}
+	return err
+}
+
+func (k *fakeKinde) total() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for _, c := range k.calls {
+		n += c
+	}
+	return n
+}
+
+func (k *fakeKinde) seedPerson(email string, orgs ...string) club.Person {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.nextID++
+	p := club.Person{ID: fmt.Sprintf("kp_%032x", k.nextID), Email: email}
+	k.users[email] = p
+	for _, o := range orgs {
+		k.org(o)[p.ID] = []string{club.RoleMember}
+	}
+	return p
+}
+
+func (k *fakeKinde) org(code string) map[string][]string {
+	if k.orgs[code] == nil {
+		k.orgs[code] = map[string][]string{}
+	}
+	return k.orgs[code]
+}
+
+func (k *fakeKinde) rolesOf(code, id string) []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r := slices.Clone(k.orgs[code][id])
+	slices.Sort(r)
+	return r
+}
+
+func (k *fakeKinde) FindPersonByEmail(_ context.Context, email string) (club.Person, error) {
+	if err := k.call("FindPersonByEmail"); err != nil {
+		return club.Person{}, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if p, ok := k.users[email]; ok {
+		return p, nil
+	}
+	return club.Person{}, fmt.Errorf("fake: %w", club.ErrNotFound)
+}
+
+func (k *fakeKinde) CreatePerson(_ context.Context, p club.Person, code string) (club.Person, error) {
+	if err := k.call("CreatePerson"); err != nil {
+		return club.Person{}, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.users[p.Email]; ok {
+		return club.Person{}, club.ErrEmailInUse
+	}
+	k.nextID++
+	p.ID = fmt.Sprintf("kp_%032x", k.nextID)
+	k.users[p.Email] = p
+	k.org(code)[p.ID] = []string{}
+	return p, nil
+}
+
+func (k *fakeKinde) AddMember(_ context.Context, code, id string, roles []string) (bool, error) {
+	if err := k.call("AddMember"); err != nil {
+		return false, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.org(code)[id]; ok {
+		return false, nil
+	}
+	k.org(code)[id] = slices.Clone(roles)
+	return true, nil
+}
+
+func (k *fakeKinde) GrantRoles(_ context.Context, code, id string, roles []string) error {
+	if err := k.call("GrantRoles"); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	have := k.org(code)[id]
+	for _, r := range roles {
+		if !slices.Contains(have, r) {
+			have = append(have, r)
+		}
+	}
+	k.org(code)[id] = have
+	return nil
+}
+
+func (k *fakeKinde) RevokeRole(_ context.Context, code, id, role string) error {
+	if err := k.call("RevokeRole"); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.org(code)[id] = slices.DeleteFunc(k.org(code)[id], func(r string) bool { return r == role })
+	return nil
+}
+
+func (k *fakeKinde) MemberRoles(_ context.Context, code, id string) ([]string, error) {
+	if err := k.call("MemberRoles"); err != nil {
+		return nil, err
+	}
+	return k.rolesOf(code, id), nil
+}
+
+func (k *fakeKinde) RemoveMember(_ context.Context, code, id string) error {
+	if err := k.call("RemoveMember"); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	delete(k.org(code), id)
+	return nil
+}
+
+func (k *fakeKinde) RefreshClaims(context.Context, string) error { return k.call("RefreshClaims") }
+
+func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error) {
+	if err := k.call("CreateClub"); err != nil {
+		return club.Club{}, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.clubSeq++
+	c := club.Club{Code: fmt.Sprintf("org_%011x", k.clubSeq), Name: name}
+	k.org(c.Code)
+	return c, nil
+}
+
+func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, error) {
+	if err := k.call("ClubMembers"); err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []club.Member
+	for id, roles := range k.org(code) {
+		for email, p := range k.users {
+			if p.ID == id {
+				out = append(out, club.Member{UserID: id, Email: email, Roles: slices.Clone(roles)})
+			}
+		}
+	}
+	return out, nil
+}
+
+func (k *fakeKinde) Roles(context.Context) ([]club.Role, error) { return testRoles, nil }
+
+var testRoles = []club.Role{
+	{Key: club.RoleAdmin, Name: "Admin"}, {Key: club.RoleCoach, Name: "Coach"},
+	{Key: club.RoleMember, Name: "Member"}, {Key: club.RoleOwner, Name: "Owner"},
+}

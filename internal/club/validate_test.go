@@ -1,0 +1,94 @@
+package club_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"ana@example.org", "ana@example.org", true},
+		{"  Ana.Lima@Example.ORG ", "ana.lima@example.org", true},
+		{"ana+club@example.org", "ana+club@example.org", true},
+		{"", "", false},
+		{"ana", "", false},
+		{"ana@localhost", "", false},
+		{"Ana <ana@example.org>", "", false},
+		{"ana@example.org, bob@example.org", "", false},
+		{"ana@@example.org", "", false},
+		{"ana@example.org.", "", false},
+		{strings.Repeat("a", 250) + "@example.org", "", false},
+		{"<script>@example.org", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := club.NormalizeEmail(tt.in)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Errorf("NormalizeEmail(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+			}
+			if err != nil && club.ErrorCode(err) != club.EINVALID {
+				t.Errorf("error code = %q, want invalid", club.ErrorCode(err))
+			}
+		})
+	}
+}
+
+func TestValidateClubName(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"Lakeside Chess", true}, {"  Lakeside Chess  ", true}, {"", false}, {"A", false},
+		{strings.Repeat("x", 81), false}, {"<b>Club</b>", false}, {"Club\x00", false},
+	} {
+		_, err := club.ValidateClubName(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("ValidateClubName(%q) err = %v, want ok=%v", tt.in, err, tt.ok)
+		}
+	}
+}
+
+// FuzzAddMemberInput checks that validation never panics and that whatever
+// it accepts is clean: a plain lower-case email, short names without markup
+// or control characters, and known role keys only.
+func FuzzAddMemberInput(f *testing.F) {
+	f.Add("ana@example.org", "Ana", "Lima", "member")
+	f.Add("Ana <ana@example.org>", "<script>", "x", "owner,admin")
+	f.Add("\xff@example.org", "\x00", strings.Repeat("é", 101), "")
+	f.Fuzz(func(t *testing.T, email, first, last, roles string) {
+		in := club.AddMemberInput{Email: email, FirstName: first, LastName: last, Roles: strings.Split(roles, ",")}
+		out, err := in.Validate(testRoles)
+		if err != nil {
+			if club.ErrorCode(err) != club.EINVALID {
+				t.Fatalf("error code = %q", club.ErrorCode(err))
+			}
+			return
+		}
+		if out.Email != strings.ToLower(out.Email) || !strings.Contains(out.Email, "@") {
+			t.Fatalf("accepted email %q", out.Email)
+		}
+		for _, s := range []string{out.FirstName, out.LastName} {
+			if utf8.RuneCountInString(s) > club.MaxNameLength || strings.ContainsAny(s, "<>\x00") || !utf8.ValidString(s) {
+				t.Fatalf("accepted name %q", s)
+			}
+		}
+		if len(out.Roles) == 0 {
+			t.Fatal("accepted no roles")
+		}
+		for _, r := range out.Roles {
+			found := false
+			for _, k := range testRoles {
+				found = found || k.Key == r
+			}
+			if !found {
+				t.Fatalf("accepted role %q", r)
+			}
+		}
+	})
+}
