@@ -1,0 +1,44 @@
+# Clubhouse: the two commands a newcomer needs are `make run` and `make test`.
+GO        ?= go
+PKGS      := ./...
+FUZZTIME  ?= 15s
+
+.PHONY: run test generate check-generated lint unit fuzz bench emulator
+
+## run: the portal with the embedded Kinde emulator and SQLite in ./data, seeded with demo clubs
+run:
+	$(GO) run ./cmd/clubhouse -dev
+
+## emulator: the local Kinde on its own (prints its issuer, apps and people)
+emulator:
+	$(GO) run ./cmd/kinde-emulator
+
+## test: everything CI checks: generated code, formatting, vet, staticcheck, then all tests
+test: check-generated lint unit
+
+generate:
+	$(GO) tool templ generate
+
+## check-generated: templ output committed and up to date
+check-generated:
+	@$(GO) tool templ generate >/dev/null
+	@git diff --exit-code -- '*_templ.go' || { echo "templ generate changed files: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- '*_templ.go')" || { echo "untracked generated files:"; git status --porcelain -- '*_templ.go'; exit 1; }
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+unit:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+## fuzz: a short run of every fuzz target (the corpus lives in testdata/fuzz)
+fuzz:
+	$(GO) test ./internal/club -run '^$$' -fuzz FuzzAddMemberInput -fuzztime $(FUZZTIME)
+	$(GO) test ./web -run '^$$' -fuzz FuzzParseAddMemberForm -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/kinde/emulator -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+
+## bench: the benchmarks behind docs/PERFORMANCE.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

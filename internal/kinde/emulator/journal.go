@@ -1,0 +1,177 @@
+package emulator
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Request is one journal entry: a request the emulator served. Bodies are
+// never recorded, so secrets and tokens stay out of it.
+type Request struct {
+	Time      time.Time `json:"time"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Operation string    `json:"operation,omitempty"`
+	Status    int       `json:"status"`
+	ClientID  string    `json:"client_id,omitempty"`
+	Fault     string    `json:"fault,omitempty"`
+}
+
+// journalLimit caps the journal so a long-running emulator does not grow
+// without bound; the oldest entries are dropped first.
+const journalLimit = 10000
+
+type journal struct {
+	mu      sync.Mutex
+	entries []Request
+	waiters []chan struct{}
+}
+
+func newJournal() *journal { return &journal{} }
+
+func (j *journal) add(r Request) {
+	j.mu.Lock()
+	if len(j.entries) >= journalLimit {
+		// Drop the older half at once, so trimming stays amortised O(1).
+		keep := journalLimit / 2
+		n := copy(j.entries, j.entries[len(j.entries)-keep:])
+		clear(j.entries[n:])
+		j.entries = j.entries[:n]
+	}
+	j.entries = append(j.entries, r)
+	ws := j.waiters
+	j.waiters = nil
+	j.mu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+}
+
+func (j *journal) list() []Request {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.entries)
+}
+
+func (j *journal) reset() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.entries = nil
+}
+
+// changed returns a channel closed at the next journal entry.
+func (j *journal) changed() <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	ch := make(chan struct{})
+	j.waiters = append(j.waiters, ch)
+	return ch
+}
+
+// Requests returns the journal: every request served since the start or the
+// last ResetRequests, oldest first. Control-plane calls are not recorded.
+func (e *Emulator) Requests() []Request { return e.journal.list() }
+
+// RequestCount returns how many journal entries have the given operation
+// (an operationId such as "getUsers", or an OP endpoint name such as
+// "oauth2.token"); "" counts every entry.
+func (e *Emulator) RequestCount(operation string) int {
+	n := 0
+	for _, r := range e.journal.list() {
+		if operation == "" || r.Operation == operation {
+			n++
+		}
+	}
+	return n
+}
+
+// ResetRequests empties the journal.
+func (e *Emulator) ResetRequests() { e.journal.reset() }
+
+// WaitForRequests blocks until at least n journal entries have the given
+// operation ("" for any) or ctx ends, and reports whether the count was
+// reached. Tests use it instead of sleeping.
+func (e *Emulator) WaitForRequests(ctx context.Context, operation string, n int) bool {
+	for {
+		ch := e.journal.changed()
+		if e.RequestCount(operation) >= n {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush passes flushes through for streaming handlers.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// withJournal names the request's operation, hands inner layers a place to
+// note the client and fault, and records the outcome. A dropped connection
+// (http.ErrAbortHandler) is recorded with status 0 before the panic goes on.
+func (e *Emulator) withJournal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ri := &requestInfo{operation: e.operationOf(r)}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey, ri))
+		if ri.operation == "control" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		start := e.clock.Now()
+		defer func() {
+			v := recover()
+			ri.mu.Lock()
+			entry := Request{
+				Time:      start,
+				Method:    r.Method,
+				Path:      r.URL.Path,
+				Operation: ri.operation,
+				Status:    rec.status,
+				ClientID:  ri.clientID,
+				Fault:     ri.fault,
+			}
+			ri.mu.Unlock()
+			if v == nil && entry.Status == 0 {
+				entry.Status = http.StatusOK
+			}
+			e.journal.add(entry)
+			if v != nil {
+				panic(v)
+			}
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
