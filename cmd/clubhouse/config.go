@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the portal. It is read once, from flags and the
+// environment, in this file only.
+type Config struct {
+	// Dev runs the portal with the embedded Kinde emulator (seeded with demo
+	// clubs) and the development mailbox. It is what `make run` uses.
+	Dev bool
+
+	Addr        string // listen address
+	PublicURL   string // how browsers reach the portal, e.g. https://clubs.example.org
+	DatabaseURL string // sqlite:path/to.db or postgres://...
+
+	EmulatorAddr string // dev only: where the embedded Kinde emulator listens
+
+	Kinde KindeConfig
+	SMTP  SMTPConfig
+
+	ShutdownTimeout time.Duration
+}
+
+// KindeConfig points the portal at a Kinde business.
+type KindeConfig struct {
+	Domain          string // https://<business>.kinde.com
+	ClientID        string // back-end web application
+	ClientSecret    string
+	M2MClientID     string // machine-to-machine application with Management API scopes
+	M2MClientSecret string
+	Audience        string // API audience requested for access tokens (optional)
+}
+
+// SMTPConfig is where invitation emails go in production.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	TLS      string // mandatory | opportunistic | none
+}
+
+// parseConfig reads flags (args) over the environment (getenv).
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var c Config
+	fs := flag.NewFlagSet("clubhouse", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&c.Dev, "dev", env("CLUBHOUSE_DEV", "") == "1" || env("CLUBHOUSE_DEV", "") == "true",
+		"run with the embedded Kinde emulator and the development mailbox (CLUBHOUSE_DEV)")
+	fs.StringVar(&c.Addr, "addr", env("CLUBHOUSE_ADDR", "127.0.0.1:8080"), "listen address (CLUBHOUSE_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("CLUBHOUSE_PUBLIC_URL", ""), "public URL of the portal (CLUBHOUSE_PUBLIC_URL); dev default http://localhost:<port of -addr>")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("CLUBHOUSE_DATABASE_URL", ""), "sqlite:path.db or postgres://… (CLUBHOUSE_DATABASE_URL); dev default sqlite:data/clubhouse.db")
+	fs.StringVar(&c.EmulatorAddr, "emulator-addr", env("CLUBHOUSE_EMULATOR_ADDR", "127.0.0.1:8081"), "dev: listen address of the embedded Kinde emulator")
+	fs.StringVar(&c.Kinde.Domain, "kinde-domain", env("KINDE_DOMAIN", ""), "Kinde domain, e.g. https://acme.kinde.com (KINDE_DOMAIN)")
+	fs.StringVar(&c.Kinde.ClientID, "kinde-client-id", env("KINDE_CLIENT_ID", ""), "back-end app client id (KINDE_CLIENT_ID)")
+	c.Kinde.ClientSecret = env("KINDE_CLIENT_SECRET", "")
+	fs.StringVar(&c.Kinde.M2MClientID, "kinde-m2m-client-id", env("KINDE_M2M_CLIENT_ID", ""), "M2M app client id (KINDE_M2M_CLIENT_ID)")
+	c.Kinde.M2MClientSecret = env("KINDE_M2M_CLIENT_SECRET", "")
+	fs.StringVar(&c.Kinde.Audience, "kinde-audience", env("KINDE_AUDIENCE", ""), "API audience for access tokens (KINDE_AUDIENCE)")
+	fs.StringVar(&c.SMTP.Host, "smtp-host", env("SMTP_HOST", ""), "SMTP host for invitation emails (SMTP_HOST)")
+	port, err := strconv.Atoi(env("SMTP_PORT", "587"))
+	if err != nil {
+		return Config{}, fmt.Errorf("config: SMTP_PORT: %w", err)
+	}
+	fs.IntVar(&c.SMTP.Port, "smtp-port", port, "SMTP port (SMTP_PORT)")
+	fs.StringVar(&c.SMTP.Username, "smtp-username", env("SMTP_USERNAME", ""), "SMTP user (SMTP_USERNAME)")
+	c.SMTP.Password = env("SMTP_PASSWORD", "")
+	fs.StringVar(&c.SMTP.From, "smtp-from", env("SMTP_FROM", ""), "sender address (SMTP_FROM)")
+	fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("SMTP_TLS", "mandatory"), "mandatory | opportunistic | none (SMTP_TLS)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to wait for requests on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if c.Dev {
+		// An empty public URL in dev is derived from the listen address
+		// once the portal listens (see run).
+		if c.DatabaseURL == "" {
+			c.DatabaseURL = "sqlite:data/clubhouse.db"
+		}
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	c.Kinde.Domain = strings.TrimRight(c.Kinde.Domain, "/")
+	return c, c.Validate()
+}
+
+// Validate refuses an incomplete configuration and names everything that is
+// missing, so the portal never starts half-configured.
+func (c Config) Validate() error {
+	var missing []string
+	need := func(v, name string) {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, name)
+		}
+	}
+	need(c.Addr, "CLUBHOUSE_ADDR")
+	need(c.DatabaseURL, "CLUBHOUSE_DATABASE_URL")
+	if !c.Dev {
+		need(c.PublicURL, "CLUBHOUSE_PUBLIC_URL")
+		need(c.Kinde.Domain, "KINDE_DOMAIN")
+		need(c.Kinde.ClientID, "KINDE_CLIENT_ID")
+		need(c.Kinde.ClientSecret, "KINDE_CLIENT_SECRET")
+		need(c.Kinde.M2MClientID, "KINDE_M2M_CLIENT_ID")
+		need(c.Kinde.M2MClientSecret, "KINDE_M2M_CLIENT_SECRET")
+		need(c.SMTP.Host, "SMTP_HOST")
+		need(c.SMTP.From, "SMTP_FROM")
+	}
+	var errs []error
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("config: missing %s (or run with -dev for the embedded Kinde emulator)", strings.Join(missing, ", ")))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, errors.New("config: CLUBHOUSE_PUBLIC_URL must be an absolute http(s) URL"))
+		}
+	}
+	if !c.Dev && c.Kinde.Domain != "" {
+		if u, err := url.Parse(c.Kinde.Domain); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, errors.New("config: KINDE_DOMAIN must be an https URL such as https://acme.kinde.com"))
+		}
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("config: CLUBHOUSE_DATABASE_URL must start with sqlite: or postgres://"))
+	}
+	switch c.SMTP.TLS {
+	case "mandatory", "opportunistic", "none":
+	default:
+		errs = append(errs, errors.New("config: SMTP_TLS must be mandatory, opportunistic or none"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,254 @@
+package views
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/clubhouse/clubhouse/views/components"
+)
+
+// Member list sort orders, as they appear in the URL.
+const (
+	SortName       = "name"
+	SortNameDesc   = "-name"
+	SortJoined     = "joined"
+	SortJoinedDesc = "-joined"
+)
+
+// normSort returns s if it is a known sort, else SortName.
+func normSort(s string) string {
+	switch s {
+	case SortName, SortNameDesc, SortJoined, SortJoinedDesc:
+		return s
+	}
+	return SortName
+}
+
+// MembersURL is the members list URL for a search, sort and page, leaving
+// out defaults: MembersURL("mia", "-joined", 2) is
+// "/members?q=mia&sort=-joined&page=2".
+func MembersURL(q, sort string, page int) string {
+	v := url.Values{}
+	if q = strings.TrimSpace(q); q != "" {
+		v.Set("q", q)
+	}
+	if s := normSort(sort); s != SortName {
+		v.Set("sort", s)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/members"
+	}
+	return "/members?" + v.Encode()
+}
+
+// MemberRolesURL is the roles editor of one member.
+func MemberRolesURL(id string) string { return "/members/" + url.PathEscape(id) + "/roles" }
+
+// MemberRemoveURL is the remove confirmation (GET) and action (POST) of one member.
+func MemberRemoveURL(id string) string { return "/members/" + url.PathEscape(id) + "/remove" }
+
+// ActivityURL is the activity page for a person filter and page.
+func ActivityURL(person string, page int) string {
+	v := url.Values{}
+	if person != "" {
+		v.Set("person", person)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/activity"
+	}
+	return "/activity?" + v.Encode()
+}
+
+// MailURL is one message in the development mailbox.
+func MailURL(id int64) string { return "/dev/mailbox/" + strconv.FormatInt(id, 10) }
+
+// sortHeader is a sortable column header: its link and its aria-sort.
+type sortHeader struct {
+	URL      string
+	AriaSort string // "ascending", "descending" or "" (not sorted by this column)
+}
+
+// headerFor returns the header of column ("name" or "joined") for the list.
+// Clicking the sorted column flips its direction; clicking another sorts
+// names A to Z and joined dates newest first.
+func headerFor(l MemberList, column string) sortHeader {
+	cur := normSort(l.Sort)
+	asc, desc := column, "-"+column
+	switch cur {
+	case asc:
+		return sortHeader{URL: MembersURL(l.Query, desc, 1), AriaSort: "ascending"}
+	case desc:
+		return sortHeader{URL: MembersURL(l.Query, asc, 1), AriaSort: "descending"}
+	}
+	first := asc
+	if column == "joined" {
+		first = desc
+	}
+	return sortHeader{URL: MembersURL(l.Query, first, 1)}
+}
+
+func sortDescription(sort string) string {
+	switch normSort(sort) {
+	case SortNameDesc:
+		return "sorted by name, Z to A"
+	case SortJoined:
+		return "sorted by joined date, oldest first"
+	case SortJoinedDesc:
+		return "sorted by joined date, newest first"
+	}
+	return "sorted by name, A to Z"
+}
+
+func (l MemberList) pagination() components.PaginationProps {
+	size := l.PageSize
+	if size <= 0 {
+		size = 50
+	}
+	page := max(l.Page, 1)
+	p := components.PaginationProps{
+		Page: page, Size: size, Total: l.Total,
+		HXTarget: "#members-table",
+		Label:    "Member pages",
+	}
+	if page > 1 {
+		p.PrevURL = MembersURL(l.Query, l.Sort, page-1)
+	}
+	if page < components.PageCount(size, l.Total) {
+		p.NextURL = MembersURL(l.Query, l.Sort, page+1)
+	}
+	return p
+}
+
+func (l MemberList) clubEmpty() bool { return l.ClubTotal == 0 && len(l.Rows) == 0 && l.Query == "" }
+
+func (l MemberList) noHits() bool { return len(l.Rows) == 0 && !l.clubEmpty() }
+
+func (a ActivityPage) pagination() components.PaginationProps {
+	size := a.PageSize
+	if size <= 0 {
+		size = 50
+	}
+	page := max(a.Page, 1)
+	p := components.PaginationProps{Page: page, Size: size, Total: a.Total, Label: "Activity pages"}
+	if page > 1 {
+		p.PrevURL = ActivityURL(a.Person, page-1)
+	}
+	if page < components.PageCount(size, a.Total) {
+		p.NextURL = ActivityURL(a.Person, page+1)
+	}
+	return p
+}
+
+func (a ActivityPage) personName() string {
+	for _, p := range a.People {
+		if p.ID == a.Person {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// focus names the field that should take focus: the first one with an
+// error, else the email.
+func (f AddMemberForm) focus() string {
+	for _, field := range []string{"email", "first_name", "last_name", "roles"} {
+		if f.Errors.Get(field) != "" {
+			return field
+		}
+	}
+	return "email"
+}
+
+func cancelURL(u string) string {
+	if u == "" {
+		return "/members"
+	}
+	return u
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+// ActionLabel describes an audit action key in words: "member.added" reads
+// "Added a member". Unknown keys are shown as they are.
+func ActionLabel(action string) string {
+	switch action {
+	case "member.added":
+		return "Added a member"
+	case "member.roles_changed":
+		return "Changed roles"
+	case "member.removed":
+		return "Removed a member"
+	case "club.created":
+		return "Created the club"
+	case "club.synced":
+		return "Refreshed members from Kinde"
+	case "invitation.sent":
+		return "Sent an invitation"
+	case "invitation.failed":
+		return "Invitation could not be sent"
+	}
+	return action
+}
+
+func mailStatusLabel(s MailStatus) string {
+	switch s {
+	case MailSent:
+		return "Sent"
+	case MailFailed:
+		return "Failed"
+	case MailRetrying:
+		return "Retrying"
+	case MailQueued:
+		return "Queued"
+	}
+	return string(s)
+}
+
+func mailStatusClass(s MailStatus) string {
+	switch s {
+	case MailSent:
+		return "status status--ok"
+	case MailFailed:
+		return "status status--bad"
+	}
+	return "status status--wait"
+}
+
+// MailLinks returns the http(s) links in a plain-text email body, in order
+// and without duplicates, so the mailbox can show them as real links.
+func MailLinks(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range strings.Fields(text) {
+		i := strings.Index(f, "https://")
+		if j := strings.Index(f, "http://"); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
+		if i < 0 {
+			continue
+		}
+		l := f[i:]
+		if k := strings.IndexAny(l, `<>"'()[]`); k >= 0 {
+			l = l[:k]
+		}
+		l = strings.TrimRight(l, ".,;:!?")
+		if strings.HasSuffix(l, "//") || seen[l] {
+			continue
+		}
+		seen[l] = true
+		out = append(out, l)
+	}
+	return out
+}

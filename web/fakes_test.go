@@ -1,0 +1,431 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+// memDirectory is an in-memory club.Directory that counts its writes.
+type memDirectory struct {
+	mu      sync.Mutex
+	people  map[string]club.Person // by email
+	members map[string]club.Member // by club + "/" + user id
+	clubs   map[string]club.Club
+	stale   map[string]time.Time
+	audit   []club.AuditEvent
+	invites []club.Invitation
+	writes  atomic.Int64
+}
+
+func newMemDirectory() *memDirectory {
+	return &memDirectory{people: map[string]club.Person{}, members: map[string]club.Member{},
+		clubs: map[string]club.Club{}, stale: map[string]time.Time{}}
+}
+
+func (d *memDirectory) add(m club.Member) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.people[m.Email] = club.Person{ID: m.UserID, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName}
+	d.members[m.ClubCode+"/"+m.UserID] = m
+}
+
+func (d *memDirectory) PersonByEmail(_ context.Context, email string) (club.Person, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, ok := d.people[email]; ok {
+		return p, nil
+	}
+	return club.Person{}, fmt.Errorf("mem: person: %w", club.ErrNotFound)
+}
+
+func (d *memDirectory) Member(_ context.Context, code, userID string) (club.Member, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.members[code+"/"+userID]; ok {
+		return m, nil
+	}
+	return club.Member{}, fmt.Errorf("mem: member: %w", club.ErrNotFound)
+}
+
+func (d *memDirectory) Members(_ context.Context, code string, q club.MemberQuery) (club.MemberPage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []club.Member
+	for _, m := range d.members {
+		if m.ClubCode == code && !m.Pending && strings.Contains(strings.ToLower(m.Name()+" "+m.Email), strings.ToLower(q.Search)) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b club.Member) int {
+		switch q.Sort {
+		case club.SortNameDesc:
+			return strings.Compare(b.Name(), a.Name())
+		case club.SortJoinedAsc:
+			return a.JoinedAt.Compare(b.JoinedAt)
+		case club.SortJoinedDesc:
+			return b.JoinedAt.Compare(a.JoinedAt)
+		}
+		return strings.Compare(a.Name(), b.Name())
+	})
+	total := len(out)
+	lo := min(q.Offset, total)
+	hi := min(lo+q.Limit, total)
+	return club.MemberPage{Members: out[lo:hi], Total: total}, nil
+}
+
+func (d *memDirectory) CountWithRole(_ context.Context, code, role string) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, m := range d.members {
+		if m.ClubCode == code && !m.Pending && m.HasRole(role) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (d *memDirectory) SaveMember(_ context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
+	d.writes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.people[m.Email] = club.Person{ID: m.UserID, Email: m.Email}
+	d.members[m.ClubCode+"/"+m.UserID] = m
+	if ev != nil {
+		d.audit = append(d.audit, *ev)
+	}
+	if inv != nil {
+		d.invites = append(d.invites, *inv)
+	}
+	return nil
+}
+
+func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev club.AuditEvent) error {
+	d.writes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.members, code+"/"+userID)
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, ev club.AuditEvent) error {
+	d.writes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	maps.DeleteFunc(d.members, func(_ string, m club.Member) bool { return m.ClubCode == c.Code })
+	for _, m := range ms {
+		d.members[c.Code+"/"+m.UserID] = m
+	}
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) SaveClub(_ context.Context, c club.Club, _ string, ev club.AuditEvent) error {
+	d.writes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.clubs[c.Code] = c
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) RecentClubByCreator(context.Context, string, string, time.Time) (club.Club, error) {
+	return club.Club{}, fmt.Errorf("mem: club: %w", club.ErrNotFound)
+}
+
+func (d *memDirectory) MarkClaimsStale(_ context.Context, userID string, at time.Time) error {
+	d.writes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.stale[userID] = at
+	return nil
+}
+
+// fakeKinde is a club.Kinde whose methods are function fields; unset ones
+// fail the call. It counts every call.
+type fakeKinde struct {
+	calls            atomic.Int64
+	FindPersonFunc   func(email string) (club.Person, error)
+	CreatePersonFunc func(p club.Person, code string) (club.Person, error)
+	AddMemberFunc    func(code, userID string, roles []string) (bool, error)
+	GrantRolesFunc   func(code, userID string, roles []string) error
+	CreateClubFunc   func(name string) (club.Club, error)
+}
+
+var errNotFaked = fmt.Errorf("fake kinde: %w", club.ErrUnavailable)
+
+func (k *fakeKinde) FindPersonByEmail(_ context.Context, email string) (club.Person, error) {
+	k.calls.Add(1)
+	if k.FindPersonFunc == nil {
+		return club.Person{}, fmt.Errorf("fake: %w", club.ErrNotFound)
+	}
+	return k.FindPersonFunc(email)
+}
+
+func (k *fakeKinde) CreatePerson(_ context.Context, p club.Person, code string) (club.Person, error) {
+	k.calls.Add(1)
+	if k.CreatePersonFunc == nil {
+		return club.Person{}, errNotFaked
+	}
+	return k.CreatePersonFunc(p, code)
+}
+
+func (k *fakeKinde) AddMember(_ context.Context, code, userID string, roles []string) (bool, error) {
+	k.calls.Add(1)
+	if k.AddMemberFunc == nil {
+		return true, nil
+	}
+	return k.AddMemberFunc(code, userID, roles)
+}
+
+func (k *fakeKinde) GrantRoles(_ context.Context, code, userID string, roles []string) error {
+	k.calls.Add(1)
+	if k.GrantRolesFunc == nil {
+		return nil
+	}
+	return k.GrantRolesFunc(code, userID, roles)
+}
+
+func (k *fakeKinde) RevokeRole(context.Context, string, string, string) error {
+	k.calls.Add(1)
+	return nil
+}
+
+func (k *fakeKinde) MemberRoles(context.Context, string, string) ([]string, error) {
+	k.calls.Add(1)
+	return []string{club.RoleMember}, nil
+}
+
+func (k *fakeKinde) RemoveMember(context.Context, string, string) error {
+	k.calls.Add(1)
+	return nil
+}
+
+func (k *fakeKinde) RefreshClaims(context.Context, string) error {
+	k.calls.Add(1)
+	return nil
+}
+
+func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error) {
+	k.calls.Add(1)
+	if k.CreateClubFunc == nil {
+		return club.Club{}, errNotFaked
+	}
+	return k.CreateClubFunc(name)
+}
+
+func (k *fakeKinde) ClubMembers(context.Context, string) ([]club.Member, error) {
+	k.calls.Add(1)
+	return nil, errNotFaked
+}
+
+func (k *fakeKinde) Roles(context.Context) ([]club.Role, error) {
+	k.calls.Add(1)
+	return testRoles, nil
+}
+
+var testRoles = []club.Role{
+	{ID: "r1", Key: club.RoleOwner, Name: "Owner"},
+	{ID: "r2", Key: club.RoleAdmin, Name: "Admin"},
+	{ID: "r3", Key: club.RoleCoach, Name: "Coach"},
+	{ID: "r4", Key: club.RoleMember, Name: "Member"},
+	{ID: "r5", Key: "staff", Name: "Staff"},
+}
+
+// fakeAuth is an Authenticator with function fields and call counters.
+type fakeAuth struct {
+	refreshes atomic.Int64
+	exchanges atomic.Int64
+	Exchange_ func(code, verifier, nonce string) (club.Identity, club.Tokens, error)
+	Refresh_  func(t club.Tokens) (club.Identity, club.Tokens, error)
+	mu        sync.Mutex
+	lastReq   club.SignInRequest
+}
+
+func (a *fakeAuth) AuthCodeURL(state, nonce, verifier string, req club.SignInRequest) string {
+	a.mu.Lock()
+	a.lastReq = req
+	a.mu.Unlock()
+	q := "state=" + state + "&nonce=" + nonce + "&verifier=" + verifier
+	if req.ClubCode != "" {
+		q += "&org_code=" + req.ClubCode
+	}
+	if req.Prompt != "" {
+		q += "&prompt=" + req.Prompt
+	}
+	return "https://kinde.test/oauth2/auth?" + q
+}
+
+func (a *fakeAuth) last() club.SignInRequest {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastReq
+}
+
+func (a *fakeAuth) Exchange(_ context.Context, code, verifier, nonce string) (club.Identity, club.Tokens, error) {
+	a.exchanges.Add(1)
+	return a.Exchange_(code, verifier, nonce)
+}
+
+func (a *fakeAuth) Refresh(_ context.Context, t club.Tokens) (club.Identity, club.Tokens, error) {
+	a.refreshes.Add(1)
+	if a.Refresh_ == nil {
+		return club.Identity{}, club.Tokens{}, club.ErrSessionEnded
+	}
+	return a.Refresh_(t)
+}
+
+func (a *fakeAuth) LogoutURL(returnTo string) string {
+	return "https://kinde.test/logout?redirect=" + returnTo
+}
+
+// fakeRoles lists testRoles.
+type fakeRoles struct{ calls atomic.Int64 }
+
+func (f *fakeRoles) Roles(context.Context) ([]club.Role, error) {
+	f.calls.Add(1)
+	return slices.Clone(testRoles), nil
+}
+
+// fakeFresh answers freshness from maps.
+type fakeFresh struct {
+	mu     sync.Mutex
+	stale  map[string]time.Time
+	synced time.Time
+	reads  atomic.Int64
+}
+
+func (f *fakeFresh) ClaimsStaleSince(_ context.Context, userID string) (time.Time, error) {
+	f.reads.Add(1)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stale[userID], nil
+}
+
+func (f *fakeFresh) LastSynced(context.Context, string) (time.Time, error) {
+	return f.synced, nil
+}
+
+func (f *fakeFresh) markStale(userID string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stale == nil {
+		f.stale = map[string]time.Time{}
+	}
+	f.stale[userID] = at
+}
+
+// memRecords is an in-memory session.Records.
+type memRecords struct {
+	mu   sync.Mutex
+	rows map[string]memRow
+}
+
+type memRow struct {
+	data    []byte
+	expires time.Time
+}
+
+func newMemRecords() *memRecords { return &memRecords{rows: map[string]memRow{}} }
+
+func (m *memRecords) LoadSession(_ context.Context, id string) ([]byte, time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.rows[id]
+	if !ok {
+		return nil, time.Time{}, fmt.Errorf("mem: session: %w", club.ErrNotFound)
+	}
+	return r.data, r.expires, nil
+}
+
+func (m *memRecords) SaveSession(_ context.Context, id string, data []byte, expires time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.rows[id] = memRow{data: slices.Clone(data), expires: expires}
+	return nil
+}
+
+func (m *memRecords) DeleteSession(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.rows, id)
+	return nil
+}
+
+func (m *memRecords) has(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.rows[id]
+	return ok
+}
+
+// memAudit is an in-memory club.AuditLog.
+type memAudit struct {
+	mu     sync.Mutex
+	events []club.AuditEvent
+}
+
+func (a *memAudit) Append(_ context.Context, ev club.AuditEvent) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, ev)
+	return nil
+}
+
+func (a *memAudit) Events(_ context.Context, q club.AuditQuery) (club.AuditPage, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []club.AuditEvent
+	for i := len(a.events) - 1; i >= 0; i-- {
+		ev := a.events[i]
+		if ev.ClubCode == q.ClubCode && (q.Person == "" || ev.ActorID == q.Person || ev.TargetID == q.Person) {
+			out = append(out, ev)
+		}
+	}
+	total := len(out)
+	lo := min(q.Offset, total)
+	hi := min(lo+q.Limit, total)
+	return club.AuditPage{Events: out[lo:hi], Total: total}, nil
+}
+
+// memMailbox is an in-memory club.DevMailbox.
+type memMailbox struct {
+	mu   sync.Mutex
+	mail []club.Mail
+}
+
+func (m *memMailbox) Deliver(_ context.Context, mail club.Mail) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mail.ID = int64(len(m.mail) + 1)
+	m.mail = append(m.mail, mail)
+	return nil
+}
+
+func (m *memMailbox) Messages(_ context.Context, limit int) ([]club.Mail, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := slices.Clone(m.mail)
+	slices.Reverse(out)
+	return out[:min(limit, len(out))], nil
+}
+
+func (m *memMailbox) Message(_ context.Context, id int64) (club.Mail, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, x := range m.mail {
+		if x.ID == id {
+			return x, nil
+		}
+	}
+	return club.Mail{}, fmt.Errorf("mem: mail: %w", club.ErrNotFound)
+}

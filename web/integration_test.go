@@ -1,0 +1,253 @@
+package web_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/kinde"
+	"github.com/clubhouse/clubhouse/internal/kinde/emulator"
+	"github.com/clubhouse/clubhouse/internal/kinde/emulator/emulatortest"
+	"github.com/clubhouse/clubhouse/internal/store"
+	"github.com/clubhouse/clubhouse/static"
+	"github.com/clubhouse/clubhouse/web"
+	"github.com/prometheus/client_golang/prometheus"
+	// The store names the driver; registering it here keeps this test
+	// independent of which package imports it.
+	_ "modernc.org/sqlite"
+)
+
+// portal is the real portal (real Kinde adapter, real SQLite store) in
+// front of the in-process Kinde emulator.
+type portal struct {
+	url string
+	emu *emulator.Emulator
+	db  *store.DB
+}
+
+func startPortal(t *testing.T) *portal {
+	t.Helper()
+	ctx := t.Context()
+	logger := slog.New(slog.DiscardHandler)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	emu := emulatortest.Start(t, emulatortest.WithSeed(func(s *emulator.Seed) {
+		for i := range s.Apps {
+			if s.Apps[i].Name == emulator.SeedPortalApp {
+				s.Apps[i].RedirectURIs = append(s.Apps[i].RedirectURIs, base+"/auth/callback")
+				s.Apps[i].LogoutURIs = append(s.Apps[i].LogoutURIs, base+"/")
+			}
+		}
+	}))
+	appID, appSecret := emulatortest.App(t, emu, emulator.SeedPortalApp)
+	auth, err := kinde.NewAuth(ctx, kinde.AuthConfig{
+		Issuer: emu.Issuer(), ClientID: appID, ClientSecret: appSecret,
+		RedirectURL: base + "/auth/callback", Audience: emulator.SeedAPIAudience,
+	})
+	if err != nil {
+		t.Fatalf("kinde.NewAuth: %v", err)
+	}
+	m2mID, m2mSecret := emulatortest.M2M(t, emu)
+	admin, err := kinde.NewAdmin(kinde.AdminConfig{Issuer: emu.Issuer(), ClientID: m2mID, ClientSecret: m2mSecret, Logger: logger})
+	if err != nil {
+		t.Fatalf("kinde.NewAdmin: %v", err)
+	}
+	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "clubhouse.db"), logger)
+	if err != nil {
+		t.Fatalf("store.Open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	assets, err := static.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h := web.NewServer(web.Deps{
+		Logger: logger, PublicURL: base, KindeIssuer: emu.Issuer(),
+		Service: club.NewService(db, admin, nil, logger), Directory: db, AuditLog: db, Outbox: db, Mailbox: db,
+		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
+		Registerer: reg, Gatherer: reg, Ready: db.Ping,
+	})
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return &portal{url: base, emu: emu, db: db}
+}
+
+// person is someone's browser: cookies for the portal and for Kinde.
+type person struct {
+	t      *testing.T
+	p      *portal
+	client *http.Client
+}
+
+func (p *portal) person(t *testing.T) *person {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &person{t: t, p: p, client: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// signIn starts at the portal's sign-in and picks email on Kinde's page.
+func (b *person) signIn(email string) *http.Response {
+	b.t.Helper()
+	res, err := b.client.Get(b.p.url + "/auth/login")
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	d := b.page(res)
+	btn := d.Find(`button[data-testid="person"][data-email="` + email + `"]`)
+	if btn.Length() != 1 {
+		b.t.Fatalf("Kinde's sign-in page does not offer %s", email)
+	}
+	form := btn.Closest("form")
+	vals := url.Values{}
+	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) { vals.Add(in.AttrOr("name", ""), in.AttrOr("value", "")) })
+	action, err := res.Request.URL.Parse(form.AttrOr("action", ""))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	res, err = b.client.PostForm(action.String(), vals)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return res
+}
+
+func (b *person) page(res *http.Response) *goquery.Document {
+	b.t.Helper()
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	d, err := goquery.NewDocumentFromReader(bytes.NewReader(raw))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return d
+}
+
+func (b *person) get(path string) *http.Response {
+	b.t.Helper()
+	res, err := b.client.Get(b.p.url + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return res
+}
+
+func (b *person) post(path string, form url.Values) *http.Response {
+	b.t.Helper()
+	res, err := b.client.PostForm(b.p.url+path, form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return res
+}
+
+// members returns the members page's rows: email → role keys, and email →
+// member id.
+func (b *person) members() (map[string][]string, map[string]string) {
+	b.t.Helper()
+	res := b.get("/members")
+	if res.StatusCode != http.StatusOK {
+		b.t.Fatalf("/members = %d", res.StatusCode)
+	}
+	roles, ids := map[string][]string{}, map[string]string{}
+	b.page(res).Find(`[data-testid="member-row"]`).Each(func(_ int, row *goquery.Selection) {
+		email := row.AttrOr("data-email", "")
+		roles[email] = []string{}
+		row.Find(`[data-testid="role-badge"]`).Each(func(_ int, s *goquery.Selection) {
+			roles[email] = append(roles[email], s.AttrOr("data-role", ""))
+		})
+		href := row.Find(`[data-testid="edit-roles-link"]`).AttrOr("href", "")
+		ids[email] = strings.TrimSuffix(strings.TrimPrefix(href, "/members/"), "/roles")
+	})
+	return roles, ids
+}
+
+func TestPortalWithEmulator(t *testing.T) {
+	p := startPortal(t)
+	owner := p.person(t)
+	res := owner.signIn("olivia@example.org")
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/members" {
+		t.Fatalf("after sign-in: %d at %s, want the members page", res.StatusCode, res.Request.URL)
+	}
+	res.Body.Close()
+	// The directory starts empty; Refresh from Kinde fills it.
+	if res := owner.post("/members/refresh", url.Values{}); res.StatusCode != http.StatusOK {
+		t.Fatalf("refresh = %d", res.StatusCode)
+	}
+	roles, _ := owner.members()
+	for _, email := range []string{"olivia@example.org", "adam@example.org", "mia@example.org"} {
+		if _, ok := roles[email]; !ok {
+			t.Errorf("%s is not listed after the refresh", email)
+		}
+	}
+
+	// Add someone Kinde knows from another club, and someone new.
+	for _, tt := range []struct {
+		email, role string
+	}{{"tom@example.org", club.RoleCoach}, {"newbie@example.org", club.RoleMember}} {
+		res := owner.post("/members", url.Values{"email": {tt.email}, "first_name": {"Test"}, "last_name": {"Person"}, "roles": {tt.role}})
+		d := owner.page(res)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("add %s = %d", tt.email, res.StatusCode)
+		}
+		if got := strings.TrimSpace(d.Find(`[data-testid="flash"]`).Text()); got != "Added "+tt.email+" to Riverside Rowing Club" {
+			t.Errorf("flash = %q", got)
+		}
+	}
+	roles, ids := owner.members()
+	if got := roles["tom@example.org"]; !slices.Equal(got, []string{club.RoleCoach}) {
+		t.Errorf("tom's roles = %v, want [coach]", got)
+	}
+	if got := roles["newbie@example.org"]; !slices.Equal(got, []string{club.RoleMember}) {
+		t.Errorf("newbie's roles = %v, want [member]", got)
+	}
+	if _, ok := p.emu.World().UserByEmail("newbie@example.org"); !ok {
+		t.Error("the new person was not created in Kinde")
+	}
+
+	// An admin loses the admin pages on their next click after a demotion,
+	// without signing out.
+	admin := p.person(t)
+	res = admin.signIn("adam@example.org")
+	res.Body.Close()
+	if res := admin.get("/members"); res.StatusCode != http.StatusOK {
+		t.Fatalf("admin /members = %d, want 200", res.StatusCode)
+	}
+	res = owner.post("/members/"+ids["adam@example.org"]+"/roles", url.Values{"roles": {club.RoleMember}})
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("demote = %d", res.StatusCode)
+	}
+	res = admin.get("/members")
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("demoted admin /members = %d (at %s), want 403", res.StatusCode, res.Request.URL.Path)
+	}
+	res = admin.get("/club")
+	d := admin.page(res)
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/club" {
+		t.Errorf("demoted admin /club = %d at %s, want 200 and still signed in", res.StatusCode, res.Request.URL.Path)
+	}
+	var badges []string
+	d.Find(`[data-testid="role-badge"]`).Each(func(_ int, s *goquery.Selection) { badges = append(badges, s.AttrOr("data-role", "")) })
+	if !slices.Equal(badges, []string{club.RoleMember}) {
+		t.Errorf("demoted admin's roles on /club = %v, want [member]", badges)
+	}
+}
