@@ -25,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	// The store names the driver; registering it here keeps this test
 	// independent of which package imports it.
-	_ "modernc.org/sqlite"
 )
 
 // portal is the real portal (real Kinde adapter, real SQLite store) in
