@@ -159,6 +159,7 @@ type fakeKinde struct {
 	AddMemberFunc    func(code, userID string, roles []string) (bool, error)
 	GrantRolesFunc   func(code, userID string, roles []string) error
 	CreateClubFunc   func(name string) (club.Club, error)
+	ClubMembersFunc  func(code string) ([]club.Member, error)
 }
 
 var errNotFaked = fmt.Errorf("fake kinde: %w", club.ErrUnavailable)
@@ -223,9 +224,12 @@ func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error
 	return k.CreateClubFunc(name)
 }
 
-func (k *fakeKinde) ClubMembers(context.Context, string) ([]club.Member, error) {
+func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, error) {
 	k.calls.Add(1)
-	return nil, errNotFaked
+	if k.ClubMembersFunc == nil {
+		return nil, errNotFaked
+	}
+	return k.ClubMembersFunc(code)
 }
 
 func (k *fakeKinde) Roles(context.Context) ([]club.Role, error) {

@@ -24,6 +24,7 @@ func (s *Server) handleMembersList() http.Handler {
 			// form needs Kinde's roles.
 			s.logger.WarnContext(r.Context(), "web: roles for members page", "err", err)
 		}
+		s.syncFirstVisit(r.Context(), id)
 		list, err := s.memberList(r.Context(), id, roles, q.Get("q"), q.Get("sort"), pageParam(q.Get("page")))
 		if err != nil {
 			return err
@@ -79,4 +80,18 @@ func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.
 		list.Rows = append(list.Rows, memberRow(m, roles, id))
 	}
 	return list, nil
+}
+
+// syncFirstVisit fills the directory from Kinde the first time a club's
+// members are shown, so an owner never sees an empty list for a club that
+// has members. Later visits read the directory only; a failure here is
+// logged and the page shows what the directory has, with "never synced".
+func (s *Server) syncFirstVisit(ctx context.Context, id club.Identity) {
+	synced, err := s.fresh.LastSynced(ctx, id.ClubCode)
+	if err != nil || !synced.IsZero() {
+		return
+	}
+	if _, err := s.service.Sync(ctx, id.Actor(), currentClub(id)); err != nil {
+		s.logger.WarnContext(ctx, "web: first sync of club", "err", err)
+	}
 }

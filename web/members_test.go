@@ -431,3 +431,26 @@ func TestDevMailbox(t *testing.T) {
 		t.Errorf("missing message = %d, want 404", res.StatusCode)
 	}
 }
+
+func TestMembersFirstVisitSyncsFromKindeOnce(t *testing.T) {
+	e := newEnv(t)
+	e.fresh.synced = time.Time{} // this club was never synced
+	e.kinde.ClubMembersFunc = func(string) ([]club.Member, error) {
+		return []club.Member{{UserID: "kp_zoe", Email: "zoe@example.org", Roles: []string{club.RoleMember}}}, nil
+	}
+	b := e.browser()
+	b.signIn(olivia)
+	before := e.dir.writes.Load()
+	b.get("/members")
+	if got := e.dir.writes.Load() - before; got != 1 {
+		t.Fatalf("directory writes on first visit = %d, want 1 (the sync)", got)
+	}
+	if _, err := e.dir.Member(t.Context(), riverside, "kp_zoe"); err != nil {
+		t.Errorf("synced member missing: %v", err)
+	}
+	e.fresh.synced = t0 // the store records the sync
+	b.get("/members")
+	if got := e.dir.writes.Load() - before; got != 1 {
+		t.Errorf("directory writes after second visit = %d, want still 1", got)
+	}
+}
