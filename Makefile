@@ -21,7 +21,7 @@ generate:
 
 ## check-generated: templ output committed and up to date
 check-generated:
-	@$(GO) tool templ generate >/dev/null
+	@$(GO) tool templ generate >/dev/null 2>&1
 	@git diff --exit-code -- '*_templ.go' || { echo "templ generate changed files: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- '*_templ.go')" || { echo "untracked generated files:"; git status --porcelain -- '*_templ.go'; exit 1; }
 

@@ -158,7 +158,7 @@ func (d *memDirectory) auditActions() []string {
 // service_emulator_test.go.
 type fakeKinde struct {
 	mu      sync.Mutex
-	users   map[string]club.Person          // by email
+	users   map[string]club.Person         // by email
 	orgs    map[string]map[string][]string // org -> user id -> roles
 	calls   map[string]int
 	nextID  int

@@ -69,8 +69,8 @@ func TestAddMember(t *testing.T) {
 				dir.people["ana@example.org"] = p
 				dir.members[riverside.Code+"/"+p.ID] = club.Member{ClubCode: riverside.Code, UserID: p.ID, Email: p.Email, Roles: []string{"member"}}
 			},
-			wantAlready: true,
-			wantCalls:   map[string]int{},
+			wantAlready:   true,
+			wantCalls:     map[string]int{},
 			wantKindeRole: []string{"member"},
 		},
 		{
