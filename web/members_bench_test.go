@@ -1,0 +1,73 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/store"
+)
+
+// BenchmarkMembersPage10k measures the server time of the members page for
+// a club of 10,000 members on SQLite: the whole handler (session, auth,
+// directory query, templ rendering), for paging and for search. It reports
+// the p50 and p95 of the individual requests.
+//
+//	go test ./web -run '^$' -bench MembersPage10k -benchtime 2000x
+func BenchmarkMembersPage10k(b *testing.B) {
+	db, err := store.Open(b.Context(), "sqlite:"+b.TempDir()+"/bench.db", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	first := []string{"Ana", "Ben", "Carla", "Dev", "Ella", "Femi", "Gus", "Hana", "Ivan", "Jun", "Kai", "Lena", "Mia", "Noah", "Omar", "Pia"}
+	last := []string{"Hart", "Brooks", "Diaz", "Chen", "Patel", "Moreau", "Evans", "Sato", "Novak", "King", "Lee", "Petrov", "Ortiz", "Haddad", "Quinn", "Rivera"}
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := make([]club.Member, 0, 10_000)
+	for i := range 10_000 {
+		roles := []string{club.RoleMember}
+		if i%50 == 0 {
+			roles = []string{club.RoleCoach}
+		}
+		ms = append(ms, club.Member{ClubCode: riverside, UserID: fmt.Sprintf("kp_%032x", i+1),
+			Email: fmt.Sprintf("person%05d@example.org", i), FirstName: first[i%len(first)], LastName: last[(i/len(first))%len(last)],
+			Roles: roles, JoinedAt: t0.Add(time.Duration(i) * time.Hour)})
+	}
+	ms = append(ms, club.Member{ClubCode: riverside, UserID: "kp_olivia", Email: "olivia@example.org", FirstName: "Olivia", LastName: "Hart", Roles: []string{club.RoleOwner}, JoinedAt: t0})
+	if err := db.ReplaceMembers(b.Context(), club.Club{Code: riverside, Name: "Riverside Rowing Club"}, ms, time.Now(), club.AuditEvent{ClubCode: riverside, Action: club.ActionClubSynced, At: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, func(d *Deps) { d.Directory = db; d.Freshness = db })
+	br := e.browser()
+	br.signIn(olivia)
+
+	for _, bc := range []struct {
+		name  string
+		query func(i int) string
+	}{
+		{"page", func(i int) string { return fmt.Sprintf("/members?page=%d", 1+(i*37)%200) }},
+		{"page-joined-desc", func(i int) string { return fmt.Sprintf("/members?sort=-joined&page=%d", 1+(i*37)%200) }},
+		{"search-name", func(i int) string { return "/members?q=" + first[i%len(first)] }},
+		{"search-email", func(i int) string { return fmt.Sprintf("/members?q=person%05d", (i*7919)%10_000) }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var durs []time.Duration
+			i := 0
+			for b.Loop() {
+				start := time.Now()
+				res := br.get(bc.query(i))
+				durs = append(durs, time.Since(start))
+				if res.StatusCode != http.StatusOK {
+					b.Fatalf("%s: status %d", bc.query(i), res.StatusCode)
+				}
+				i++
+			}
+			slices.Sort(durs)
+			b.ReportMetric(float64(durs[len(durs)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(durs[len(durs)*95/100].Microseconds())/1000, "p95-ms")
+		})
+	}
+}
