@@ -1,0 +1,214 @@
+package views
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/clubhouse/clubhouse/views/components"
+	"github.com/clubhouse/clubhouse/views/layout"
+)
+
+// StaffConsolePage is the staff console: every club, searchable by name or
+// code, with its owners and member count.
+type StaffConsolePage struct {
+	Shell    layout.ShellProps
+	Query    string
+	Clubs    []StaffClubSummary
+	Page     int
+	PageSize int
+	Total    int // clubs matching Query
+	// Error says the club list could not be read (Kinde did not answer).
+	Error string
+}
+
+// StaffClubSummary is one club in the staff console.
+type StaffClubSummary struct {
+	Code        string
+	Name        string
+	Owners      []string // owners' names
+	MemberCount int
+	// Synced is false when the club's members could not be read from
+	// Kinde yet; Owners and MemberCount are then unknown.
+	Synced bool
+}
+
+// StaffClubPage is one club as staff see it before a view-as: its owners
+// and members, and the form that starts a view-as.
+type StaffClubPage struct {
+	Shell    layout.ShellProps
+	Code     string
+	Name     string
+	Owners   []StaffPerson
+	Members  []StaffPerson // one page of members
+	Query    string
+	Page     int
+	PageSize int
+	Total    int // members matching Query
+	Form     ViewAsForm
+	Now      time.Time
+	// ViewingAs is set when a view-as is already running: no new one can
+	// start until it is stopped.
+	ViewingAs string
+}
+
+// StaffPerson is a member in the staff club page.
+type StaffPerson struct {
+	ID     string
+	Name   string
+	Email  string
+	Roles  []Role
+	Joined time.Time
+}
+
+// ViewAsForm starts a view-as: whom to view as ("owner" or a member's id)
+// and why.
+type ViewAsForm struct {
+	ClubCode string
+	Target   string // "owner" or a member id
+	Reason   string
+	Errors   FieldErrors
+	// FormError is about the whole form, e.g. the person is no longer a
+	// member.
+	FormError string
+}
+
+// StaffAuditPage is the whole audit log for staff: every club, or one.
+type StaffAuditPage struct {
+	Shell    layout.ShellProps
+	Club     string // club code filter; "" = every club
+	Clubs    []StaffClubOption
+	Rows     []StaffAuditRow
+	Page     int
+	PageSize int
+	Total    int
+	Now      time.Time
+}
+
+// StaffClubOption is one club in the audit filter.
+type StaffClubOption struct {
+	Code string
+	Name string
+}
+
+// StaffAuditRow is one audit event with where it came from.
+type StaffAuditRow struct {
+	ActivityRow
+	ClubCode  string
+	ClubName  string
+	IP        string
+	UserAgent string
+}
+
+// StaffURL is the staff console for a search and page.
+func StaffURL(q string, page int) string {
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/staff"
+	}
+	return "/staff?" + v.Encode()
+}
+
+// StaffClubURL is one club in the staff console, for a member search and
+// page.
+func StaffClubURL(code, q string, page int) string {
+	u := "/staff/clubs/" + url.PathEscape(code)
+	v := url.Values{}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return u
+	}
+	return u + "?" + v.Encode()
+}
+
+// StaffAuditURL is the staff audit log for a club filter and page.
+func StaffAuditURL(clubCode string, page int) string {
+	v := url.Values{}
+	if clubCode != "" {
+		v.Set("club", clubCode)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/staff/audit"
+	}
+	return "/staff/audit?" + v.Encode()
+}
+
+func pages(page, size, total int, label string, link func(page int) string) components.PaginationProps {
+	if size <= 0 {
+		size = 50
+	}
+	page = max(page, 1)
+	p := components.PaginationProps{Page: page, Size: size, Total: total, Label: label}
+	if page > 1 {
+		p.PrevURL = link(page - 1)
+	}
+	if page < components.PageCount(size, total) {
+		p.NextURL = link(page + 1)
+	}
+	return p
+}
+
+func (p StaffConsolePage) pagination() components.PaginationProps {
+	return pages(p.Page, p.PageSize, p.Total, "Club pages", func(n int) string { return StaffURL(p.Query, n) })
+}
+
+func (p StaffClubPage) pagination() components.PaginationProps {
+	return pages(p.Page, p.PageSize, p.Total, "Member pages", func(n int) string { return StaffClubURL(p.Code, p.Query, n) })
+}
+
+func (p StaffAuditPage) pagination() components.PaginationProps {
+	return pages(p.Page, p.PageSize, p.Total, "Audit pages", func(n int) string { return StaffAuditURL(p.Club, n) })
+}
+
+func (f ViewAsForm) targetIs(id string) bool {
+	if f.Target == "" {
+		return id == "owner"
+	}
+	return f.Target == id
+}
+
+func ownersLabel(names []string) string {
+	switch len(names) {
+	case 0:
+		return "No owner"
+	case 1:
+		return names[0]
+	}
+	s := ""
+	for i, n := range names {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}
+
+func orAll(s string) string {
+	if s == "" {
+		return "Every club"
+	}
+	return s
+}
+
+func staffNames(ps []StaffPerson) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, orDash(p.Name))
+	}
+	return out
+}
