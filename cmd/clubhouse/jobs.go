@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/kinde"
+	"github.com/clubhouse/clubhouse/internal/mail"
+	"github.com/clubhouse/clubhouse/internal/river"
+	"github.com/clubhouse/clubhouse/internal/store"
+)
+
+// reconcileActor is who the audit log shows for a scheduled reconciliation.
+var reconcileActor = club.Actor{Name: "Scheduled reconciliation"}
+
+// newJobs wires the background jobs (River) to the portal's parts: webhook
+// events go to the directory, invitation passes to the mail worker,
+// reconciliation to the club service. importRun is the bulk import's
+// resumable run, or nil while there is none.
+func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, worker *mail.Worker,
+	importRun func(ctx context.Context, importID int64) error, reg prometheus.Registerer, logger *slog.Logger) (*river.Jobs, error) {
+	rc := river.Config{
+		DB:      db.JobsDB(),
+		Dialect: db.Dialect(),
+		Inbox:   db,
+		Handlers: river.Handlers{
+			Webhook: func(ctx context.Context, ev club.KindeEvent) error {
+				_, err := db.ApplyKindeEvent(ctx, ev)
+				return err
+			},
+			Invitations: func(ctx context.Context) error {
+				_, err := worker.RunOnce(ctx)
+				return err
+			},
+			Clubs: db.KnownClubs,
+			Reconcile: func(ctx context.Context, c club.Club) error {
+				_, err := svc.Sync(ctx, reconcileActor, c)
+				return err
+			},
+			Prune: func(ctx context.Context, before time.Time) error {
+				_, err := db.PruneWebhookDeliveries(ctx, before)
+				return err
+			},
+			Import: importRun,
+		},
+		Logger:         logger,
+		Registerer:     reg,
+		ReconcileEvery: cfg.ReconcileEvery,
+	}
+	if cfg.ReconcileEvery == 0 {
+		rc.ReconcileEvery = -1
+	}
+	if db.Dialect() == store.DialectPostgres {
+		rc.PostgresURL = cfg.DatabaseURL
+	}
+	jobs, err := river.New(ctx, rc)
+	if err != nil {
+		return nil, fmt.Errorf("clubhouse: %w", err)
+	}
+	return jobs, nil
+}
+
+// registerWebhook makes Kinde send the events the portal applies to its
+// webhook endpoint. A failure is logged, not fatal: the reconciliation job
+// keeps the directory true meanwhile, and the next start tries again.
+func registerWebhook(ctx context.Context, cfg Config, admin *kinde.Admin, logger *slog.Logger) {
+	if !cfg.WebhookRegister {
+		return
+	}
+	endpoint := strings.TrimRight(cfg.PublicURL, "/") + "/webhooks/kinde"
+	id, err := admin.RegisterWebhook(ctx, endpoint, club.KindeEventTypes())
+	if err != nil {
+		logger.ErrorContext(ctx, "clubhouse: register webhook with Kinde", "endpoint", endpoint, "err", err)
+		return
+	}
+	logger.InfoContext(ctx, "clubhouse: webhook registered with Kinde", "endpoint", endpoint, "webhook_id", id)
+}

@@ -1,0 +1,252 @@
+package kinde
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+// MaxWebhookBytes bounds a webhook body. Kinde's user events are a few
+// kilobytes even for a person in many organizations.
+const MaxWebhookBytes = 256 << 10
+
+// ErrWebhookRejected is wrapped by every error Verify returns for a webhook
+// that must be refused (bad signature, unknown key, malformed token or
+// payload, unknown event type). Other errors mean Kinde's key set could not
+// be read: the delivery may be fine, so the receiver answers 5xx and Kinde
+// retries.
+var ErrWebhookRejected = errors.New("kinde: webhook rejected")
+
+// webhookKeyRefreshEvery bounds how often an unknown kid makes the verifier
+// fetch Kinde's JWKS again, so that forged tokens cannot make the portal
+// hammer Kinde. A genuine delivery signed with a key Kinde published within
+// this window is refused once and accepted on Kinde's retry five seconds
+// later.
+const webhookKeyRefreshEvery = 5 * time.Second
+
+// WebhookVerifier checks the JWTs Kinde posts to the portal's webhook
+// endpoint and turns them into domain events. Kinde signs them (RS256) with
+// the business's keys, published at <issuer>/.well-known/jwks; the payload
+// has no iss, aud or exp, so the signature is what proves it came from this
+// Kinde business. The key set is cached and fetched again when a token names
+// a kid the cache lacks (Kinde rotated its keys), at most once every five
+// seconds. It is safe for concurrent use.
+type WebhookVerifier struct {
+	jwksURL string
+	client  *http.Client
+	now     func() time.Time
+	every   time.Duration
+
+	fetch     singleflight.Group
+	mu        sync.RWMutex
+	keys      map[string]*rsa.PublicKey // by kid
+	fetchedAt time.Time
+}
+
+// NewWebhookVerifier returns a verifier for webhooks from the Kinde business
+// at issuer (e.g. https://acme.kinde.com, no trailing slash). client may be
+// nil (a client with a 10 second timeout).
+func NewWebhookVerifier(issuer string, client *http.Client) *WebhookVerifier {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &WebhookVerifier{
+		jwksURL: strings.TrimRight(issuer, "/") + "/.well-known/jwks",
+		client:  client,
+		now:     time.Now,
+		every:   webhookKeyRefreshEvery,
+	}
+}
+
+// Verify checks token's signature against Kinde's key set and decodes the
+// event. It refuses (errors.Is(err, ErrWebhookRejected)) anything but a
+// compact RS256 JWS signed by a current Kinde key whose payload is one of
+// the event types the portal applies (club.KindeEventTypes) with a
+// timestamp and the ids the type needs.
+func (v *WebhookVerifier) Verify(ctx context.Context, token []byte) (club.KindeEvent, error) {
+	if len(token) == 0 || len(token) > MaxWebhookBytes {
+		return club.KindeEvent{}, rejected("body size %d out of bounds", len(token))
+	}
+	raw := strings.TrimSpace(string(token))
+	if strings.Count(raw, ".") != 2 {
+		return club.KindeEvent{}, rejected("not a compact JWT")
+	}
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return club.KindeEvent{}, rejected("malformed token: %v", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return club.KindeEvent{}, rejected("want one signature, got %d", len(jws.Signatures))
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	key, err := v.key(ctx, kid)
+	if err != nil {
+		return club.KindeEvent{}, err
+	}
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return club.KindeEvent{}, rejected("bad signature")
+	}
+	return decodeWebhook(payload)
+}
+
+// key returns the public key named kid, fetching the key set when it is
+// not cached (and was not fetched in the last few seconds).
+func (v *WebhookVerifier) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
+	if kid == "" {
+		return nil, rejected("token has no kid")
+	}
+	v.mu.RLock()
+	k, ok := v.keys[kid]
+	recent := !v.fetchedAt.IsZero() && v.now().Sub(v.fetchedAt) < v.every
+	v.mu.RUnlock()
+	if ok {
+		return k, nil
+	}
+	if recent {
+		return nil, rejected("unknown kid")
+	}
+	_, err, _ := v.fetch.Do("jwks", func() (any, error) {
+		v.mu.RLock()
+		fresh := !v.fetchedAt.IsZero() && v.now().Sub(v.fetchedAt) < v.every
+		v.mu.RUnlock()
+		if fresh { // another caller fetched while we waited
+			return nil, nil
+		}
+		return nil, v.refresh(context.WithoutCancel(ctx))
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.mu.RLock()
+	k, ok = v.keys[kid]
+	v.mu.RUnlock()
+	if !ok {
+		return nil, rejected("unknown kid")
+	}
+	return k, nil
+}
+
+// refresh reads Kinde's key set and keeps its RSA signing keys.
+func (v *WebhookVerifier) refresh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.jwksURL, nil)
+	if err != nil {
+		return fmt.Errorf("kinde: webhook keys: %w", err)
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		return club.Unavailable(fmt.Errorf("kinde: webhook keys: %w", err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return club.Unavailable(fmt.Errorf("kinde: webhook keys: status %d", resp.StatusCode))
+	}
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
+		return club.Unavailable(fmt.Errorf("kinde: webhook keys: %w", err))
+	}
+	keys := map[string]*rsa.PublicKey{}
+	for _, k := range set.Keys {
+		pub, ok := k.Key.(*rsa.PublicKey)
+		if !ok || k.KeyID == "" || (k.Use != "" && k.Use != "sig") || (k.Algorithm != "" && k.Algorithm != string(jose.RS256)) {
+			continue
+		}
+		keys[k.KeyID] = pub
+	}
+	v.mu.Lock()
+	v.keys, v.fetchedAt = keys, v.now()
+	v.mu.Unlock()
+	return nil
+}
+
+// webhookPayload is the JSON of a Kinde webhook JWT.
+type webhookPayload struct {
+	Type      string `json:"type"`
+	EventID   string `json:"event_id"`
+	Source    string `json:"source"`
+	Timestamp string `json:"timestamp"`
+	Data      struct {
+		User *struct {
+			ID            string `json:"id"`
+			Email         string `json:"email"`
+			FirstName     string `json:"first_name"`
+			LastName      string `json:"last_name"`
+			Organizations []struct {
+				Code  string `json:"code"`
+				Roles []struct {
+					ID  string `json:"id"`
+					Key string `json:"key"`
+				} `json:"roles"`
+			} `json:"organizations"`
+		} `json:"user"`
+		Organization *struct {
+			Code string `json:"code"`
+			Name string `json:"name"`
+		} `json:"organization"`
+	} `json:"data"`
+}
+
+// decodeWebhook turns a verified payload into an event.
+func decodeWebhook(payload []byte) (club.KindeEvent, error) {
+	var p webhookPayload
+	if err := json.Unmarshal(payload, &p); err != nil {
+		return club.KindeEvent{}, rejected("payload is not JSON: %v", err)
+	}
+	at, err := time.Parse(time.RFC3339Nano, p.Timestamp)
+	if err != nil {
+		return club.KindeEvent{}, rejected("bad timestamp %q", p.Timestamp)
+	}
+	ev := club.KindeEvent{ID: p.EventID, Type: p.Type, At: at.UTC()}
+	switch p.Type {
+	case club.EventUserCreated, club.EventUserUpdated, club.EventUserDeleted:
+		u := p.Data.User
+		if u == nil || u.ID == "" {
+			return club.KindeEvent{}, rejected("%s without data.user.id", p.Type)
+		}
+		pc := &club.PersonChange{Person: club.Person{ID: u.ID, Email: strings.ToLower(strings.TrimSpace(u.Email)),
+			FirstName: u.FirstName, LastName: u.LastName}, Deleted: p.Type == club.EventUserDeleted}
+		if !pc.Deleted {
+			pc.Clubs = []club.ClubRoles{}
+			for _, o := range u.Organizations {
+				if o.Code == "" {
+					continue
+				}
+				cr := club.ClubRoles{Code: o.Code, Roles: []string{}}
+				for _, r := range o.Roles {
+					if r.Key != "" {
+						cr.Roles = append(cr.Roles, r.Key)
+					}
+				}
+				pc.Clubs = append(pc.Clubs, cr)
+			}
+		}
+		ev.Person = pc
+	case club.EventOrganizationCreated, club.EventOrganizationUpdated, club.EventOrganizationDeleted:
+		o := p.Data.Organization
+		if o == nil || o.Code == "" {
+			return club.KindeEvent{}, rejected("%s without data.organization.code", p.Type)
+		}
+		ev.Club = &club.ClubChange{Club: club.Club{Code: o.Code, Name: o.Name}, Deleted: p.Type == club.EventOrganizationDeleted}
+	default:
+		return club.KindeEvent{}, rejected("unknown event type %q", p.Type)
+	}
+	return ev, nil
+}
+
+func rejected(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrWebhookRejected}, args...)...)
+}

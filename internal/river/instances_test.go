@@ -1,0 +1,326 @@
+package river
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/kinde"
+	"github.com/clubhouse/clubhouse/internal/kinde/emulator"
+	"github.com/clubhouse/clubhouse/internal/kinde/emulator/emulatortest"
+	"github.com/clubhouse/clubhouse/internal/store"
+	"github.com/clubhouse/clubhouse/static"
+	"github.com/clubhouse/clubhouse/web"
+)
+
+// instance is one portal process: its own store pool, job client and HTTP
+// server, sharing the PostgreSQL schema with the others.
+type instance struct {
+	name string
+	url  string
+	db   *store.DB
+	jobs *Jobs
+	// imports records which import ids this instance ran.
+	imports chan int64
+}
+
+// cluster is several instances behind a round-robin load balancer with
+// nothing sticky, in front of one Kinde emulator.
+type cluster struct {
+	lb        string
+	emu       *emulator.Emulator
+	instances []*instance
+	// webhooks records each webhook the balancer forwarded: id and body.
+	mu       sync.Mutex
+	webhooks []recordedWebhook
+	applied  atomic.Int64 // webhook events applied, over all instances
+	// appliedIDs receives the event id of each webhook applied.
+	appliedIDs chan string
+}
+
+type recordedWebhook struct {
+	id   string
+	body []byte
+}
+
+func startCluster(t *testing.T, n int) *cluster {
+	t.Helper()
+	ctx := t.Context()
+	d := postgresDatabase(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lbURL := "http://" + ln.Addr().String()
+	c := &cluster{lb: lbURL, appliedIDs: make(chan string, 100)}
+	c.emu = emulatortest.Start(t, emulatortest.WithSeed(func(s *emulator.Seed) {
+		for i := range s.Apps {
+			if s.Apps[i].Name == emulator.SeedPortalApp {
+				s.Apps[i].RedirectURIs = append(s.Apps[i].RedirectURIs, lbURL+"/auth/callback")
+			}
+		}
+	}))
+	appID, appSecret := emulatortest.App(t, c.emu, emulator.SeedPortalApp)
+	m2mID, m2mSecret := emulatortest.M2M(t, c.emu)
+	assets, err := static.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		in := &instance{name: fmt.Sprintf("instance-%d", i), imports: make(chan int64, 100)}
+		in.db = openStore(t, d)
+		auth, err := kinde.NewAuth(ctx, kinde.AuthConfig{Issuer: c.emu.Issuer(), ClientID: appID, ClientSecret: appSecret,
+			RedirectURL: lbURL + "/auth/callback", Audience: emulator.SeedAPIAudience})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin, err := kinde.NewAdmin(kinde.AdminConfig{Issuer: c.emu.Issuer(), ClientID: m2mID, ClientSecret: m2mSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := in.db
+		in.jobs = newJobs(t, d, db, Handlers{
+			Webhook: func(ctx context.Context, ev club.KindeEvent) error {
+				_, err := db.ApplyKindeEvent(ctx, ev)
+				if err == nil {
+					c.applied.Add(1)
+					c.appliedIDs <- ev.ID
+				}
+				return err
+			},
+			Import: func(_ context.Context, id int64) error { in.imports <- id; return nil },
+		}, func(cfg *Config) { cfg.ID = in.name })
+		start(t, in.jobs)
+		reg := prometheus.NewRegistry()
+		h := web.NewServer(web.Deps{
+			PublicURL: lbURL, KindeIssuer: c.emu.Issuer(),
+			Service: club.NewService(db, admin, nil, nil), Directory: db, AuditLog: db, Outbox: db,
+			Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
+			Registerer: reg, Gatherer: reg, Ready: db.Ping, Notify: in.jobs.NotifyInvitations,
+			Webhooks: in.jobs, WebhookVerifier: kinde.NewWebhookVerifier(c.emu.Issuer(), nil), Imports: in.jobs,
+		})
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		in.url = srv.URL
+		c.instances = append(c.instances, in)
+	}
+
+	// The balancer: round robin, no affinity of any kind.
+	var next atomic.Int64
+	lb := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/webhooks/kinde" {
+			body, _ := io.ReadAll(r.Body)
+			c.mu.Lock()
+			c.webhooks = append(c.webhooks, recordedWebhook{id: r.Header.Get("webhook-id"), body: body})
+			c.mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		in := c.instances[int(next.Add(1))%len(c.instances)]
+		target, _ := url.Parse(in.url)
+		httputil.NewSingleHostReverseProxy(target).ServeHTTP(w, r)
+	})}
+	go func() { _ = lb.Serve(ln) }()
+	t.Cleanup(func() { _ = lb.Close() })
+	return c
+}
+
+// TestSeveralInstances runs two portal instances against one PostgreSQL
+// schema behind a balancer that sends each request to the next instance.
+// (An import started on one instance showing progress on the other is
+// part B's import subtest.)
+func TestSeveralInstances(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx := t.Context()
+	a, b := c.instances[0], c.instances[1]
+
+	t.Run("a session started on one works on the other", func(t *testing.T) {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		// Sign-in crosses instances: /auth/login and /auth/callback go to
+		// different ones (state, nonce and PKCE live in the shared store).
+		res := signIn(t, client, c.lb, "olivia@example.org")
+		if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/members" {
+			t.Fatalf("after sign-in: %d at %s, want the members page", res.StatusCode, res.Request.URL)
+		}
+		// The session cookie the balancer's host got works on each
+		// instance directly (cookies are per host, not per port).
+		lbURL, _ := url.Parse(c.lb)
+		for _, in := range c.instances {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, in.url+"/members", nil)
+			for _, ck := range jar.Cookies(lbURL) {
+				req.AddCookie(ck)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, _ := goquery.NewDocumentFromReader(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || d.Find(`[data-testid="member-row"]`).Length() == 0 {
+				t.Errorf("%s: GET /members = %d with %d member rows, want 200 and the club's members",
+					in.name, res.StatusCode, d.Find(`[data-testid="member-row"]`).Length())
+			}
+		}
+	})
+
+	t.Run("a webhook delivered to both is applied once", func(t *testing.T) {
+		// The club is known (the members page above filled it).
+		if _, err := c.emu.World().CreateWebhook(emulator.Webhook{Name: "portal", Endpoint: c.lb + "/webhooks/kinde",
+			EventTypes: club.KindeEventTypes()}); err != nil {
+			t.Fatal(err)
+		}
+		delivered := make(chan emulator.Delivery, 4)
+		defer c.emu.OnDelivery(func(d emulator.Delivery) { delivered <- d })()
+		before := c.applied.Load()
+		u, err := c.emu.World().CreateUser(emulator.User{Email: "twice@example.org", FirstName: "Twice"}, emulator.SeedRiversideOrgCode, "api")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := receive(t, delivered, "the delivery"); !d.Succeeded() {
+			t.Fatalf("delivery: %+v", d)
+		}
+		c.mu.Lock()
+		wh := c.webhooks[len(c.webhooks)-1]
+		c.mu.Unlock()
+		// The same delivery reaches both instances again, at once (Kinde's
+		// retry after a lost answer, the balancer retrying).
+		var wg sync.WaitGroup
+		answers := make(chan string, 2)
+		for _, in := range c.instances {
+			wg.Go(func() {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, in.url+"/webhooks/kinde", bytes.NewReader(wh.body))
+				req.Header.Set("Content-Type", "application/jwt")
+				req.Header.Set("webhook-id", wh.id)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				answers <- fmt.Sprintf("%d %s", res.StatusCode, bytes.TrimSpace(body))
+			})
+		}
+		wg.Wait()
+		close(answers)
+		for ans := range answers {
+			if ans != "200 duplicate" {
+				t.Errorf("replayed delivery answered %q, want 200 duplicate", ans)
+			}
+		}
+		// Wait for the one job to apply it.
+		receive(t, c.appliedIDs, "the webhook applied")
+		if m, err := a.db.Member(ctx, emulator.SeedRiversideOrgCode, u.ID); err != nil || m.Email != "twice@example.org" {
+			t.Fatalf("member after the webhook: %+v, %v", m, err)
+		}
+		var jobs int
+		if err := a.db.JobsDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = $1`, KindWebhook).Scan(&jobs); err != nil {
+			t.Fatal(err)
+		}
+		if jobs != 1 {
+			t.Errorf("webhook jobs = %d, want 1", jobs)
+		}
+		if got := c.applied.Load() - before; got != 1 {
+			t.Errorf("applied %d times, want once", got)
+		}
+		// The other instance sees the member too (one database).
+		if _, err := b.db.Member(ctx, emulator.SeedRiversideOrgCode, u.ID); err != nil {
+			t.Errorf("instance b: %v", err)
+		}
+	})
+
+	t.Run("each job runs once", func(t *testing.T) {
+		const n = 40
+		for i := range n {
+			in := c.instances[i%2]
+			if err := in.jobs.EnqueueImport(ctx, int64(1000+i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs := map[int64]int{}
+		by := map[string]int{}
+		merged := make(chan [2]int64, 2*n)
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for k, in := range c.instances {
+			wg.Go(func() {
+				for {
+					select {
+					case id := <-in.imports:
+						merged <- [2]int64{int64(k), id}
+					case <-stop:
+						return
+					}
+				}
+			})
+		}
+		for range n {
+			got := receive(t, merged, "an import run")
+			runs[got[1]]++
+			by[c.instances[got[0]].name]++
+		}
+		close(stop)
+		wg.Wait()
+		for i := range n {
+			if runs[int64(1000+i)] != 1 {
+				t.Errorf("import %d ran %d times, want once", 1000+i, runs[int64(1000+i)])
+			}
+		}
+		// No extra run turned up meanwhile.
+		select {
+		case got := <-merged:
+			t.Errorf("import %d ran again", got[1])
+		default:
+		}
+		t.Logf("runs by instance: %v", by)
+	})
+}
+
+// signIn goes through the portal's sign-in and picks email on the
+// emulator's sign-in page, following redirects.
+func signIn(t *testing.T, client *http.Client, base, email string) *http.Response {
+	t.Helper()
+	res, err := client.Get(base + "/auth/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := goquery.NewDocumentFromReader(res.Body)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	btn := d.Find(`button[data-testid="person"][data-email="` + email + `"]`)
+	if btn.Length() != 1 {
+		t.Fatalf("the sign-in page does not offer %s", email)
+	}
+	form := btn.Closest("form")
+	vals := url.Values{}
+	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) { vals.Add(in.AttrOr("name", ""), in.AttrOr("value", "")) })
+	action, err := res.Request.URL.Parse(form.AttrOr("action", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = client.PostForm(action.String(), vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

@@ -1,0 +1,406 @@
+// Package river runs Clubhouse's background jobs on River (riverqueue): it
+// is the one package that knows River. Jobs live in the portal's own
+// database, next to the data they are about: SQLite through River's SQLite
+// driver for the embedded default, PostgreSQL through River's database/sql
+// driver (with a pgx listener for LISTEN/NOTIFY) when several portal
+// instances share one database. A restart loses nothing, a failed job is
+// retried with backoff, and with several instances each job runs on one of
+// them.
+//
+// The jobs: applying a Kinde webhook, sending invitation emails (after an
+// add, and every half minute for retries), reconciling each known club with
+// Kinde every few minutes, pruning old webhook deliveries, and running a
+// bulk member import. What each job does is a plain function given in
+// Handlers; this package only schedules, retries and measures them.
+package river
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	riverqueue "github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/store"
+)
+
+// Dialects of Config.Dialect (the same names as internal/store's).
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Queues. Each kind of work has its own, so a long import never holds up a
+// webhook, and reconciliation goes one club at a time per instance, gently
+// on Kinde's rate limit.
+const (
+	queueWebhooks  = "webhooks"
+	queueMail      = "mail"
+	queueReconcile = "reconcile"
+	queueImports   = "imports"
+	queueHousework = riverqueue.QueueDefault
+)
+
+// Handlers are what the jobs do. A nil handler makes its job a no-op that
+// succeeds (logged once per run), so the portal runs before every part is
+// wired.
+type Handlers struct {
+	// Webhook applies one verified Kinde event to the directory.
+	Webhook func(ctx context.Context, ev club.KindeEvent) error
+	// Invitations sends the invitation emails that are due
+	// (mail.Worker.RunOnce).
+	Invitations func(ctx context.Context) error
+	// Clubs lists the clubs to reconcile, most in need first.
+	Clubs func(ctx context.Context) ([]club.Club, error)
+	// Reconcile repairs one club's members from Kinde (club.Service.Sync).
+	Reconcile func(ctx context.Context, c club.Club) error
+	// Prune forgets webhook deliveries received before a time.
+	Prune func(ctx context.Context, before time.Time) error
+	// Import runs (or resumes) a bulk member import. It must be resumable:
+	// a restart runs it again from the start of the job.
+	Import func(ctx context.Context, importID int64) error
+}
+
+// Inbox records webhook deliveries for deduplication, calling enqueue in
+// the same transaction. internal/store's *DB implements it.
+type Inbox interface {
+	RecordWebhook(ctx context.Context, d store.WebhookDelivery, enqueue func(ctx context.Context, tx *sql.Tx) error) (duplicate bool, err error)
+}
+
+// Config configures the jobs.
+type Config struct {
+	// DB is the store's connection pool (store.DB.JobsDB): River's tables
+	// live in the portal's database.
+	DB *sql.DB
+	// Dialect is DialectSQLite or DialectPostgres.
+	Dialect string
+	// PostgresURL, for PostgreSQL, opens a small pgx pool River uses only to
+	// LISTEN for new jobs; empty means polling alone.
+	PostgresURL string
+	// Inbox records webhook deliveries (internal/store).
+	Inbox    Inbox
+	Handlers Handlers
+	Logger   *slog.Logger
+	// Registerer receives the job metrics; nil means none.
+	Registerer prometheus.Registerer
+
+	// ReconcileEvery is how often every known club is reconciled with
+	// Kinde: 15 minutes when zero, never when negative.
+	ReconcileEvery time.Duration
+	// InvitationsEvery is how often due invitations are looked for besides
+	// after each add: 30 seconds when zero.
+	InvitationsEvery time.Duration
+	// PollInterval is how often River looks for jobs without a
+	// notification: one second when zero.
+	PollInterval time.Duration
+	// ID names this instance in River's tables; empty means a random one.
+	ID string
+	// Now is the clock (for pruning); nil means time.Now.
+	Now func() time.Time
+}
+
+// Timeouts. An import may run long; River counts a job running longer than
+// RescueStuckJobsAfter as lost (its instance died) and runs it again, so
+// that must outlast the longest timeout.
+const (
+	jobTimeout       = 5 * time.Minute
+	importTimeout    = time.Hour
+	rescueAfter      = importTimeout + 5*time.Minute
+	deliveryKeepTime = 7 * 24 * time.Hour
+	stopGrace        = 10 * time.Second
+	fetchCooldown    = 25 * time.Millisecond
+)
+
+// Jobs is the portal's job queue and its workers. Build it with New, then
+// Start it; Stop it before closing the database.
+type Jobs struct {
+	cfg    Config
+	log    *slog.Logger
+	client *riverqueue.Client[*sql.Tx]
+	pool   *pgxpool.Pool // PostgreSQL listener pool, or nil
+	m      *metrics
+
+	wake     chan struct{} // NotifyInvitations → notifier loop
+	stopOnce sync.Once
+	done     chan struct{} // closed when the notifier loop ends
+	cancel   context.CancelFunc
+}
+
+// New runs River's migrations (under an advisory lock on PostgreSQL, so
+// instances starting together migrate once) and builds the job client.
+func New(ctx context.Context, cfg Config) (*Jobs, error) {
+	if cfg.DB == nil {
+		return nil, errors.New("river: new: a database is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ReconcileEvery == 0 {
+		cfg.ReconcileEvery = 15 * time.Minute
+	}
+	if cfg.InvitationsEvery <= 0 {
+		cfg.InvitationsEvery = 30 * time.Second
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	j := &Jobs{cfg: cfg, log: cfg.Logger.With("component", "jobs"), wake: make(chan struct{}, 1), done: make(chan struct{})}
+
+	var driver riverDriver
+	switch cfg.Dialect {
+	case DialectSQLite:
+		driver = riversqlite.New(cfg.DB)
+	case DialectPostgres:
+		if cfg.PostgresURL != "" {
+			pcfg, err := pgxpool.ParseConfig(cfg.PostgresURL)
+			if err != nil {
+				return nil, errors.New("river: new: invalid postgres url")
+			}
+			pcfg.MinConns, pcfg.MaxConns = 0, 2
+			pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+			if err != nil {
+				return nil, fmt.Errorf("river: new: listener pool: %w", err)
+			}
+			j.pool = pool
+			driver = riverdatabasesql.NewWithPgxListener(cfg.DB, pool)
+		} else {
+			driver = riverdatabasesql.New(cfg.DB)
+		}
+	default:
+		return nil, fmt.Errorf("river: new: unknown dialect %q", cfg.Dialect)
+	}
+	if err := migrate(ctx, cfg, driver, j.log); err != nil {
+		j.closePool()
+		return nil, err
+	}
+
+	workers := riverqueue.NewWorkers()
+	riverqueue.AddWorker(workers, &webhookWorker{j: j})
+	riverqueue.AddWorker(workers, &invitationsWorker{j: j})
+	riverqueue.AddWorker(workers, &reconcileWorker{j: j})
+	riverqueue.AddWorker(workers, &reconcileClubWorker{j: j})
+	riverqueue.AddWorker(workers, &pruneWorker{j: j})
+	riverqueue.AddWorker(workers, &importWorker{j: j})
+
+	periodic := []*riverqueue.PeriodicJob{
+		riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(cfg.InvitationsEvery),
+			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return invitationsArgs{}, nil },
+			&riverqueue.PeriodicJobOpts{ID: "invitations", RunOnStart: true}),
+		riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(time.Hour),
+			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return pruneArgs{}, nil },
+			&riverqueue.PeriodicJobOpts{ID: "prune", RunOnStart: true}),
+	}
+	if cfg.ReconcileEvery > 0 {
+		periodic = append(periodic, riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(cfg.ReconcileEvery),
+			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return reconcileArgs{}, nil },
+			&riverqueue.PeriodicJobOpts{ID: "reconcile"}))
+	}
+
+	client, err := riverqueue.NewClient(driver, &riverqueue.Config{
+		ID:     cfg.ID,
+		Logger: j.log.With("component", "river"),
+		Queues: map[string]riverqueue.QueueConfig{
+			// A fetch takes at most MaxWorkers jobs and fetches are at
+			// least fetchCooldown apart: 32 workers every 25 ms leave
+			// room for bursts of webhooks well over 200 a second.
+			queueWebhooks:  {MaxWorkers: 32},
+			queueMail:      {MaxWorkers: 1},
+			queueReconcile: {MaxWorkers: 1},
+			queueImports:   {MaxWorkers: 2},
+			queueHousework: {MaxWorkers: 1},
+		},
+		Workers:              workers,
+		PeriodicJobs:         periodic,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        min(cfg.PollInterval, fetchCooldown),
+		JobTimeout:           jobTimeout,
+		RescueStuckJobsAfter: rescueAfter,
+		MaxAttempts:          12,
+		// Webhooks alone can make thousands of jobs an hour; finished
+		// ones are kept an hour for operators, not River's default day.
+		CompletedJobRetentionPeriod: time.Hour,
+	})
+	if err != nil {
+		j.closePool()
+		return nil, fmt.Errorf("river: new client: %w", err)
+	}
+	j.client = client
+	m, err := newMetrics(cfg.Registerer, cfg.DB)
+	if err != nil {
+		j.closePool()
+		return nil, err
+	}
+	j.m = m
+	return j, nil
+}
+
+// riverDriver is the driver type River's client and migrator take for
+// database/sql transactions; both of the portal's drivers are one.
+type riverDriver = riverdriver.Driver[*sql.Tx]
+
+// migrate brings River's tables up to date. On PostgreSQL it holds an
+// advisory lock for the current schema meanwhile, so instances starting
+// together migrate one after the other (River's migrations run one
+// transaction each there: a new enum value cannot be used in the
+// transaction that adds it). On SQLite the store's single writer
+// connection runs them one after the other by itself.
+func migrate(ctx context.Context, cfg Config, driver riverDriver, logger *slog.Logger) error {
+	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger.With("component", "river-migrate")})
+	if err != nil {
+		return fmt.Errorf("river: migrate: %w", err)
+	}
+	var res *rivermigrate.MigrateResult
+	if cfg.Dialect == DialectPostgres {
+		conn, err := cfg.DB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("river: migrate: %w", err)
+		}
+		defer conn.Close()
+		const lock = `hashtext('clubhouse river migrations ' || current_schema())`
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+lock+`)`); err != nil {
+			return fmt.Errorf("river: migrate: lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`)
+		}()
+		if res, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("river: migrate: %w", err)
+		}
+	} else if res, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("river: migrate: %w", err)
+	}
+	for _, v := range res.Versions {
+		logger.InfoContext(ctx, "river migration applied", "version", v.Version, "name", v.Name)
+	}
+	return nil
+}
+
+// Start starts working jobs (and, on the elected leader, inserting the
+// periodic ones) until Stop.
+func (j *Jobs) Start(ctx context.Context) error {
+	if err := j.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("river: start: %w", err)
+	}
+	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	j.cancel = cancel
+	go j.notifyLoop(loopCtx)
+	return nil
+}
+
+// Stop lets running jobs finish for a few seconds, then cancels them (a
+// cancelled job is retried, so an import resumes on the next start) and
+// stops. It closes the listener pool. It is safe to call more than once.
+func (j *Jobs) Stop(ctx context.Context) error {
+	var err error
+	j.stopOnce.Do(func() {
+		if j.cancel != nil {
+			j.cancel()
+			<-j.done
+		}
+		soft, cancel := context.WithTimeout(ctx, stopGrace)
+		defer cancel()
+		if serr := j.client.Stop(soft); serr != nil {
+			hard, cancelHard := context.WithTimeout(context.WithoutCancel(ctx), stopGrace)
+			defer cancelHard()
+			if herr := j.client.StopAndCancel(hard); herr != nil {
+				err = fmt.Errorf("river: stop: %w", herr)
+			}
+		}
+		j.closePool()
+	})
+	return err
+}
+
+func (j *Jobs) closePool() {
+	if j.pool != nil {
+		j.pool.Close()
+	}
+}
+
+// AcceptWebhook records a verified delivery and queues the job that applies
+// it, in one transaction. A delivery id seen before is a duplicate (a
+// retry, or the same delivery reaching two instances): nothing is queued.
+func (j *Jobs) AcceptWebhook(ctx context.Context, deliveryID string, ev club.KindeEvent) (duplicate bool, err error) {
+	if j.cfg.Inbox == nil {
+		return false, errors.New("river: accept webhook: no inbox configured")
+	}
+	d := store.WebhookDelivery{ID: deliveryID, EventID: ev.ID, EventType: ev.Type, ReceivedAt: j.cfg.Now()}
+	dup, err := j.cfg.Inbox.RecordWebhook(ctx, d, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := j.client.InsertTx(ctx, tx, webhookArgs{DeliveryID: deliveryID, Event: ev}, nil)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("river: accept webhook: %w", err)
+	}
+	return dup, nil
+}
+
+// EnqueueImport queues the bulk import importID. Queuing an import that is
+// queued or running already does nothing.
+func (j *Jobs) EnqueueImport(ctx context.Context, importID int64) error {
+	if _, err := j.client.Insert(ctx, importArgs{ImportID: importID}, nil); err != nil {
+		return fmt.Errorf("river: enqueue import %d: %w", importID, err)
+	}
+	return nil
+}
+
+// EnqueueReconcile queues a reconciliation of every known club now.
+func (j *Jobs) EnqueueReconcile(ctx context.Context) error {
+	if _, err := j.client.Insert(ctx, reconcileArgs{}, nil); err != nil {
+		return fmt.Errorf("river: enqueue reconcile: %w", err)
+	}
+	return nil
+}
+
+// NotifyInvitations asks for the invitation emails to be sent soon, after a
+// member was added. It never blocks: calls coalesce, and a background loop
+// queues the job.
+func (j *Jobs) NotifyInvitations() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (j *Jobs) notifyLoop(ctx context.Context) {
+	defer close(j.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-j.wake:
+		}
+		insCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if _, err := j.client.Insert(insCtx, invitationsArgs{}, nil); err != nil && ctx.Err() == nil {
+			j.log.WarnContext(ctx, "queue invitations job", "err", err)
+		}
+		cancel()
+	}
+}
+
+// Client returns the River client, for tests and operators' tools.
+func (j *Jobs) Client() *riverqueue.Client[*sql.Tx] { return j.client }
+
+// uniqueQueued makes a job unique among the jobs of its kind and args that
+// have not finished, so asking twice queues it once.
+func uniqueQueued() riverqueue.UniqueOpts {
+	return riverqueue.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}
+}

@@ -1,0 +1,391 @@
+package river
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/prometheus/client_golang/prometheus"
+	riverqueue "github.com/riverqueue/river"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/store"
+)
+
+// database is one test database that several Jobs (instances) may share.
+type database struct {
+	url string
+}
+
+func sqliteDatabase(t *testing.T) database {
+	t.Helper()
+	return database{url: "sqlite:" + filepath.Join(t.TempDir(), "clubhouse.db")}
+}
+
+// postgresDatabase returns a fresh schema on the test server, dropped when
+// the test ends. Without CLUBHOUSE_TEST_POSTGRES_URL the test is skipped,
+// except under CI, where it fails.
+func postgresDatabase(t *testing.T) database {
+	t.Helper()
+	base := os.Getenv("CLUBHOUSE_TEST_POSTGRES_URL")
+	if base == "" {
+		msg := "CLUBHOUSE_TEST_POSTGRES_URL is not set; set it to a PostgreSQL URL such as " +
+			"postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run the PostgreSQL tests"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	cfg, err := pgx.ParseConfig(base)
+	if err != nil {
+		t.Fatalf("parse CLUBHOUSE_TEST_POSTGRES_URL: %v", err)
+	}
+	admin := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { admin.Close() })
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.WithoutCancel(t.Context()), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("synchronous_commit", "off")
+	u.RawQuery = q.Encode()
+	return database{url: u.String()}
+}
+
+func (d database) dialect() string {
+	if strings.HasPrefix(d.url, "sqlite:") {
+		return DialectSQLite
+	}
+	return DialectPostgres
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	t.Helper()
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// openStore opens the store on d, closed when the test ends.
+func openStore(t testing.TB, d database) *store.DB {
+	t.Helper()
+	db, err := store.Open(t.Context(), d.url, testLogger(t))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newJobs builds (not starts) Jobs on db, stopped when the test ends.
+func newJobs(t *testing.T, d database, db *store.DB, h Handlers, edit func(*Config)) *Jobs {
+	t.Helper()
+	cfg := Config{DB: db.JobsDB(), Dialect: d.dialect(), Inbox: db, Handlers: h, Logger: testLogger(t),
+		PollInterval: 50 * time.Millisecond, ReconcileEvery: -1, InvitationsEvery: time.Hour}
+	if d.dialect() == DialectPostgres {
+		cfg.PostgresURL = d.url
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	j, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("river.New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := j.Stop(context.WithoutCancel(t.Context())); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return j
+}
+
+func start(t *testing.T, j *Jobs) {
+	t.Helper()
+	if err := j.Start(t.Context()); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+}
+
+// receive waits for a value on ch, failing the test after a generous
+// bound (a hung job, not a slow one).
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(20 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// none checks that nothing more arrives on ch once marker has.
+func none[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	select {
+	case v := <-ch:
+		t.Errorf("unexpected %s: %v", what, v)
+	default:
+	}
+}
+
+func userEvent(id string, minute int) club.KindeEvent {
+	return club.KindeEvent{ID: "event_" + id, Type: club.EventUserUpdated, At: time.Date(2025, 1, 1, 0, minute, 0, 0, time.UTC),
+		Person: &club.PersonChange{Person: club.Person{ID: id, Email: id + "@example.org"}, Clubs: []club.ClubRoles{}}}
+}
+
+func TestJobsSQLite(t *testing.T) {
+	t.Parallel()
+	runJobsSuite(t, sqliteDatabase)
+}
+
+func TestJobsPostgres(t *testing.T) {
+	t.Parallel()
+	runJobsSuite(t, postgresDatabase)
+}
+
+func runJobsSuite(t *testing.T, newDB func(t *testing.T) database) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, d database)
+	}{
+		{"WebhookAppliedOnceAndRetried", testWebhookJob},
+		{"RestartLosesNothing", testRestart},
+		{"ImportQueuedOnce", testImport},
+		{"InvitationsAfterNotify", testInvitations},
+		{"ReconcileEveryClub", testReconcile},
+		{"Metrics", testMetrics},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, newDB(t))
+		})
+	}
+}
+
+func testWebhookJob(t *testing.T, d database) {
+	db := openStore(t, d)
+	applied := make(chan club.KindeEvent, 10)
+	var mu sync.Mutex
+	failures := map[string]int{"event_kp_flaky": 1}
+	j := newJobs(t, d, db, Handlers{Webhook: func(ctx context.Context, ev club.KindeEvent) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if failures[ev.ID] > 0 {
+			failures[ev.ID]--
+			return errors.New("directory is busy")
+		}
+		applied <- ev
+		return nil
+	}}, nil)
+	start(t, j)
+	ctx := t.Context()
+
+	ev := userEvent("kp_a", 1)
+	for i, wantDup := range []bool{false, true, true} {
+		dup, err := j.AcceptWebhook(ctx, "msg_a", ev)
+		if err != nil {
+			t.Fatalf("accept %d: %v", i, err)
+		}
+		if dup != wantDup {
+			t.Errorf("accept %d: duplicate = %v, want %v", i, dup, wantDup)
+		}
+	}
+	got := receive(t, applied, "the webhook job")
+	if got.ID != ev.ID || got.Person == nil || got.Person.Person.ID != "kp_a" || !got.At.Equal(ev.At) {
+		t.Errorf("applied %+v, want %+v", got, ev)
+	}
+
+	// A failing job is retried (River's backoff: about a second first).
+	if _, err := j.AcceptWebhook(ctx, "msg_flaky", userEvent("kp_flaky", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, applied, "the retried webhook job"); got.ID != "event_kp_flaky" {
+		t.Errorf("retried %s", got.ID)
+	}
+	none(t, applied, "second application")
+}
+
+func testRestart(t *testing.T, d database) {
+	db := openStore(t, d)
+	// The first instance queues work and stops before working it, as a
+	// portal that went down right after answering Kinde.
+	first := newJobs(t, d, db, Handlers{}, nil)
+	if _, err := first.AcceptWebhook(t.Context(), "msg_r", userEvent("kp_r", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.EnqueueImport(t.Context(), 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	applied := make(chan string, 2)
+	imports := make(chan int64, 2)
+	second := newJobs(t, d, db, Handlers{
+		Webhook: func(_ context.Context, ev club.KindeEvent) error { applied <- ev.ID; return nil },
+		Import:  func(_ context.Context, id int64) error { imports <- id; return nil },
+	}, nil)
+	start(t, second)
+	if got := receive(t, applied, "the webhook queued before the restart"); got != "event_kp_r" {
+		t.Errorf("applied %s", got)
+	}
+	if got := receive(t, imports, "the import queued before the restart"); got != 7 {
+		t.Errorf("import %d", got)
+	}
+}
+
+func testImport(t *testing.T, d database) {
+	db := openStore(t, d)
+	imports := make(chan int64, 4)
+	release := make(chan struct{})
+	j := newJobs(t, d, db, Handlers{Import: func(ctx context.Context, id int64) error {
+		imports <- id
+		select {
+		case <-release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	}}, nil)
+	start(t, j)
+	ctx := t.Context()
+	if err := j.EnqueueImport(ctx, 42); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, imports, "import 42"); got != 42 {
+		t.Fatalf("import %d", got)
+	}
+	// Queued again while running (a double click): no second run.
+	if err := j.EnqueueImport(ctx, 42); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.EnqueueImport(ctx, 43); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, imports, "import 43"); got != 43 {
+		t.Fatalf("import %d", got)
+	}
+	close(release)
+	none(t, imports, "second run of import 42")
+}
+
+func testInvitations(t *testing.T, d database) {
+	db := openStore(t, d)
+	passes := make(chan struct{}, 10)
+	j := newJobs(t, d, db, Handlers{Invitations: func(context.Context) error { passes <- struct{}{}; return nil }}, nil)
+	start(t, j)
+	// The periodic pass runs at start.
+	receive(t, passes, "the pass at start")
+	j.NotifyInvitations()
+	receive(t, passes, "the pass after an add")
+}
+
+func testReconcile(t *testing.T, d database) {
+	db := openStore(t, d)
+	clubs := []club.Club{{Code: "org_a", Name: "A"}, {Code: "org_b"}, {Code: "org_c"}}
+	synced := make(chan string, 10)
+	var mu sync.Mutex
+	running := 0
+	j := newJobs(t, d, db, Handlers{
+		Clubs: func(context.Context) ([]club.Club, error) { return clubs, nil },
+		Reconcile: func(_ context.Context, c club.Club) error {
+			mu.Lock()
+			running++
+			if running > 1 {
+				t.Errorf("%d clubs reconciled at once, want one at a time", running)
+			}
+			mu.Unlock()
+			defer func() { mu.Lock(); running--; mu.Unlock() }()
+			synced <- c.Code
+			return nil
+		},
+	}, nil)
+	start(t, j)
+	if err := j.EnqueueReconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for range clubs {
+		got[receive(t, synced, "a club reconciled")] = true
+	}
+	for _, c := range clubs {
+		if !got[c.Code] {
+			t.Errorf("%s was not reconciled", c.Code)
+		}
+	}
+}
+
+func testMetrics(t *testing.T, d database) {
+	db := openStore(t, d)
+	reg := prometheus.NewRegistry()
+	done := make(chan struct{}, 1)
+	j := newJobs(t, d, db, Handlers{Webhook: func(context.Context, club.KindeEvent) error { done <- struct{}{}; return nil }},
+		func(c *Config) { c.Registerer = reg })
+	if _, err := j.AcceptWebhook(t.Context(), "msg_m", userEvent("kp_m", 1)); err != nil {
+		t.Fatal(err)
+	}
+	// Before Start the job is waiting.
+	if got := gauge(t, reg, KindWebhook, "available"); got != 1 {
+		t.Errorf("clubhouse_jobs{kind=webhook,state=available} = %v, want 1", got)
+	}
+	start(t, j)
+	receive(t, done, "the job")
+	// The run is counted once the worker returns; River records completion
+	// just after, so wait for the state on the subscription channel.
+	events, cancel := j.client.Subscribe(riverqueue.EventKindJobCompleted)
+	defer cancel()
+	if gauge(t, reg, KindWebhook, "completed") != 1 {
+		receive(t, events, "completion")
+	}
+	if got := gauge(t, reg, KindWebhook, "completed"); got != 1 {
+		t.Errorf("clubhouse_jobs{kind=webhook,state=completed} = %v, want 1", got)
+	}
+}
+
+func gauge(t *testing.T, reg *prometheus.Registry, kind, state string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "clubhouse_jobs" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["kind"] == kind && labels["state"] == state {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,176 @@
+package river
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	riverqueue "github.com/riverqueue/river"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+// Job kinds, as stored in river_job.kind and labelled in metrics.
+const (
+	KindWebhook       = "clubhouse.webhook"
+	KindInvitations   = "clubhouse.invitations"
+	KindReconcile     = "clubhouse.reconcile"
+	KindReconcileClub = "clubhouse.reconcile_club"
+	KindPrune         = "clubhouse.prune"
+	KindImport        = "clubhouse.import"
+)
+
+// webhookArgs carries a verified Kinde event: the job applies it without
+// reading the webhook again.
+type webhookArgs struct {
+	DeliveryID string          `json:"delivery_id"`
+	Event      club.KindeEvent `json:"event"`
+}
+
+func (webhookArgs) Kind() string { return KindWebhook }
+func (webhookArgs) InsertOpts() riverqueue.InsertOpts {
+	return riverqueue.InsertOpts{Queue: queueWebhooks, MaxAttempts: 12}
+}
+
+type invitationsArgs struct{}
+
+func (invitationsArgs) Kind() string { return KindInvitations }
+func (invitationsArgs) InsertOpts() riverqueue.InsertOpts {
+	// Not unique: River's unique jobs count a running job as a duplicate,
+	// and an invitation queued after a running pass claimed its batch
+	// would wait for the next periodic pass. A pass with nothing due is
+	// one cheap query; NotifyInvitations coalesces bursts.
+	return riverqueue.InsertOpts{Queue: queueMail, MaxAttempts: 3}
+}
+
+type reconcileArgs struct{}
+
+func (reconcileArgs) Kind() string { return KindReconcile }
+func (reconcileArgs) InsertOpts() riverqueue.InsertOpts {
+	return riverqueue.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
+}
+
+type reconcileClubArgs struct {
+	Code string `json:"code" river:"unique"`
+	Name string `json:"name"`
+}
+
+func (reconcileClubArgs) Kind() string { return KindReconcileClub }
+func (reconcileClubArgs) InsertOpts() riverqueue.InsertOpts {
+	return riverqueue.InsertOpts{Queue: queueReconcile, MaxAttempts: 5, UniqueOpts: uniqueQueued()}
+}
+
+type pruneArgs struct{}
+
+func (pruneArgs) Kind() string { return KindPrune }
+func (pruneArgs) InsertOpts() riverqueue.InsertOpts {
+	return riverqueue.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
+}
+
+type importArgs struct {
+	ImportID int64 `json:"import_id"`
+}
+
+func (importArgs) Kind() string { return KindImport }
+func (importArgs) InsertOpts() riverqueue.InsertOpts {
+	return riverqueue.InsertOpts{Queue: queueImports, MaxAttempts: 25, UniqueOpts: uniqueQueued()}
+}
+
+// run calls fn (when the handler is set) and records the outcome.
+func (j *Jobs) run(ctx context.Context, kind string, set bool, fn func(ctx context.Context) error) error {
+	if !set {
+		j.log.DebugContext(ctx, "job has no handler; nothing to do", "kind", kind)
+		return nil
+	}
+	start := time.Now()
+	err := fn(ctx)
+	j.m.observe(kind, err, time.Since(start))
+	if err != nil {
+		j.log.WarnContext(ctx, "job failed; it will be retried", "kind", kind, "err", err)
+	}
+	return err
+}
+
+type webhookWorker struct {
+	riverqueue.WorkerDefaults[webhookArgs]
+	j *Jobs
+}
+
+func (w *webhookWorker) Work(ctx context.Context, job *riverqueue.Job[webhookArgs]) error {
+	h := w.j.cfg.Handlers.Webhook
+	return w.j.run(ctx, KindWebhook, h != nil, func(ctx context.Context) error { return h(ctx, job.Args.Event) })
+}
+
+type invitationsWorker struct {
+	riverqueue.WorkerDefaults[invitationsArgs]
+	j *Jobs
+}
+
+func (w *invitationsWorker) Work(ctx context.Context, _ *riverqueue.Job[invitationsArgs]) error {
+	h := w.j.cfg.Handlers.Invitations
+	return w.j.run(ctx, KindInvitations, h != nil, h)
+}
+
+type reconcileWorker struct {
+	riverqueue.WorkerDefaults[reconcileArgs]
+	j *Jobs
+}
+
+// Work queues one job per known club, so each club is retried on its own
+// and the clubs are spread over the instances' reconcile queues.
+func (w *reconcileWorker) Work(ctx context.Context, _ *riverqueue.Job[reconcileArgs]) error {
+	h := w.j.cfg.Handlers.Clubs
+	return w.j.run(ctx, KindReconcile, h != nil, func(ctx context.Context) error {
+		clubs, err := h(ctx)
+		if err != nil {
+			return fmt.Errorf("river: reconcile: list clubs: %w", err)
+		}
+		if len(clubs) == 0 {
+			return nil
+		}
+		params := make([]riverqueue.InsertManyParams, len(clubs))
+		for i, c := range clubs {
+			params[i] = riverqueue.InsertManyParams{Args: reconcileClubArgs{Code: c.Code, Name: c.Name}}
+		}
+		if _, err := w.j.client.InsertMany(ctx, params); err != nil {
+			return fmt.Errorf("river: reconcile: queue clubs: %w", err)
+		}
+		return nil
+	})
+}
+
+type reconcileClubWorker struct {
+	riverqueue.WorkerDefaults[reconcileClubArgs]
+	j *Jobs
+}
+
+func (w *reconcileClubWorker) Work(ctx context.Context, job *riverqueue.Job[reconcileClubArgs]) error {
+	h := w.j.cfg.Handlers.Reconcile
+	return w.j.run(ctx, KindReconcileClub, h != nil, func(ctx context.Context) error {
+		return h(ctx, club.Club{Code: job.Args.Code, Name: job.Args.Name})
+	})
+}
+
+type pruneWorker struct {
+	riverqueue.WorkerDefaults[pruneArgs]
+	j *Jobs
+}
+
+func (w *pruneWorker) Work(ctx context.Context, _ *riverqueue.Job[pruneArgs]) error {
+	h := w.j.cfg.Handlers.Prune
+	return w.j.run(ctx, KindPrune, h != nil, func(ctx context.Context) error {
+		return h(ctx, w.j.cfg.Now().Add(-deliveryKeepTime))
+	})
+}
+
+type importWorker struct {
+	riverqueue.WorkerDefaults[importArgs]
+	j *Jobs
+}
+
+func (w *importWorker) Timeout(*riverqueue.Job[importArgs]) time.Duration { return importTimeout }
+
+func (w *importWorker) Work(ctx context.Context, job *riverqueue.Job[importArgs]) error {
+	h := w.j.cfg.Handlers.Import
+	return w.j.run(ctx, KindImport, h != nil, func(ctx context.Context) error { return h(ctx, job.Args.ImportID) })
+}

@@ -1,0 +1,370 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+// The Kinde webhook behaviours of the store, on both databases.
+
+func TestKindeEventsSQLite(t *testing.T) {
+	t.Parallel()
+	runKindeSuite(t, openSQLiteTest)
+}
+
+func TestKindeEventsPostgres(t *testing.T) {
+	t.Parallel()
+	postgresURL(t)
+	runKindeSuite(t, openPostgresTest)
+}
+
+func runKindeSuite(t *testing.T, open func(t *testing.T) *DB) {
+	t.Helper()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, db *DB)
+	}{
+		{"RecordWebhookDeduplicates", testRecordWebhook},
+		{"PersonEvents", testPersonEvents},
+		{"OutOfOrderAndRepeated", testOutOfOrder},
+		{"ConcurrentOutOfOrder", testConcurrentOutOfOrder},
+		{"ClubEvents", testClubEvents},
+		{"KnownClubs", testKnownClubs},
+		{"BadEvents", testBadKindeEvents},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, open(t))
+		})
+	}
+}
+
+func testRecordWebhook(t *testing.T, db *DB) {
+	ctx := t.Context()
+	d := WebhookDelivery{ID: "msg_1", EventID: "event_1", EventType: club.EventUserUpdated, ReceivedAt: at(0)}
+	calls := 0
+	enqueue := func(ctx context.Context, tx *sql.Tx) error {
+		calls++
+		// The job is written in the delivery's transaction: here, a row
+		// of the store's own stands in for it.
+		_, err := tx.ExecContext(ctx, `INSERT INTO claims_stale (user_id, at) VALUES ($1, $2)`, fmt.Sprintf("job-%d", calls), db.ts(at(0)))
+		return err
+	}
+	failing := func(ctx context.Context, tx *sql.Tx) error { return errors.New("queue is down") }
+
+	steps := []struct {
+		name      string
+		d         WebhookDelivery
+		enqueue   func(ctx context.Context, tx *sql.Tx) error
+		wantDup   bool
+		wantErr   bool
+		wantCalls int
+	}{
+		{"enqueue fails: nothing recorded", d, failing, false, true, 0},
+		{"first delivery", d, enqueue, false, false, 1},
+		{"retry of the same delivery", d, enqueue, true, false, 1},
+		{"another delivery", WebhookDelivery{ID: "msg_2", EventID: "event_2", ReceivedAt: at(1)}, enqueue, false, false, 2},
+	}
+	for _, s := range steps {
+		dup, err := db.RecordWebhook(ctx, s.d, s.enqueue)
+		if (err != nil) != s.wantErr {
+			t.Fatalf("%s: err = %v, want error %v", s.name, err, s.wantErr)
+		}
+		if dup != s.wantDup {
+			t.Errorf("%s: duplicate = %v, want %v", s.name, dup, s.wantDup)
+		}
+		if calls != s.wantCalls {
+			t.Errorf("%s: enqueue calls = %d, want %d", s.name, calls, s.wantCalls)
+		}
+	}
+	var jobs int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM claims_stale WHERE user_id LIKE 'job-%'`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 2 {
+		t.Errorf("jobs written = %d, want 2 (the failed attempt rolled back)", jobs)
+	}
+	if ok, err := db.WebhookDeliveryRecorded(ctx, "msg_1"); err != nil || !ok {
+		t.Errorf("WebhookDeliveryRecorded(msg_1) = %v, %v; want true", ok, err)
+	}
+	n, err := db.PruneWebhookDeliveries(ctx, at(1))
+	if err != nil || n != 1 {
+		t.Errorf("prune = %d, %v; want 1", n, err)
+	}
+	if ok, _ := db.WebhookDeliveryRecorded(ctx, "msg_1"); ok {
+		t.Error("msg_1 is still recorded after pruning")
+	}
+}
+
+// personEvent builds a user.* event at minute min.
+func personEvent(typ string, minute, user int, email, first string, clubs ...club.ClubRoles) club.KindeEvent {
+	return club.KindeEvent{ID: fmt.Sprintf("event_%d_%d", user, minute), Type: typ, At: at(minute),
+		Person: &club.PersonChange{Person: club.Person{ID: userID(user), Email: email, FirstName: first, LastName: "Kinde"},
+			Deleted: typ == club.EventUserDeleted, Clubs: clubs}}
+}
+
+func roles(code string, keys ...string) club.ClubRoles {
+	return club.ClubRoles{Code: code, Roles: keys}
+}
+
+func apply(t *testing.T, db *DB, ev club.KindeEvent) bool {
+	t.Helper()
+	ok, err := db.ApplyKindeEvent(t.Context(), ev)
+	if err != nil {
+		t.Fatalf("apply %s: %v", ev.ID, err)
+	}
+	return ok
+}
+
+// clubsOf returns "club:roles" for each of the user's memberships in the
+// given clubs, absent ones left out.
+func clubsOf(t *testing.T, db *DB, id string, codes ...string) []string {
+	t.Helper()
+	var out []string
+	for _, code := range codes {
+		m, err := db.Member(t.Context(), code, id)
+		if errors.Is(err, club.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, code+":"+joinRoles(m.Roles))
+	}
+	return out
+}
+
+func testPersonEvents(t *testing.T, db *DB) {
+	ctx := t.Context()
+	// org_a and org_b are known (a sync, a membership); org_x is not.
+	if err := db.ReplaceMembers(ctx, club.Club{Code: "org_a", Name: "A"}, []club.Member{newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)}, at(0), event("org_a", club.ActionClubSynced)); err != nil {
+		t.Fatal(err)
+	}
+	save(t, db, newMember("org_b", 1, "Ana", "Alves", club.RoleMember))
+	u := 7
+	steps := []struct {
+		name  string
+		ev    club.KindeEvent
+		want  []string
+		stale bool
+	}{
+		{"created in a known club", personEvent(club.EventUserCreated, 1, u, "Pat@Example.org", "Pat", roles("org_a", "member")),
+			[]string{"org_a:member"}, true},
+		{"joins another known club and an unknown one", personEvent(club.EventUserUpdated, 2, u, "pat@example.org", "Pat", roles("org_a", "member"), roles("org_b", "coach", "admin"), roles("org_x", "member")),
+			[]string{"org_a:member", "org_b:admin, coach"}, true},
+		{"roles change in one club", personEvent(club.EventUserUpdated, 3, u, "pat@example.org", "Pat", roles("org_a", "coach"), roles("org_b", "admin", "coach")),
+			[]string{"org_a:coach", "org_b:admin, coach"}, true},
+		{"profile change only", personEvent(club.EventUserUpdated, 4, u, "pat.new@example.org", "Patricia", roles("org_a", "coach"), roles("org_b", "admin", "coach")),
+			[]string{"org_a:coach", "org_b:admin, coach"}, false},
+		{"leaves a club, no roles in the other", personEvent(club.EventUserUpdated, 5, u, "pat.new@example.org", "Patricia", roles("org_b")),
+			[]string{"org_b:none"}, true},
+		{"deleted", personEvent(club.EventUserDeleted, 6, u, "", ""), nil, true},
+	}
+	var prevStale time.Time
+	for _, s := range steps {
+		if !apply(t, db, s.ev) {
+			t.Fatalf("%s: not applied", s.name)
+		}
+		if got := clubsOf(t, db, userID(u), "org_a", "org_b", "org_x"); !slices.Equal(got, s.want) {
+			t.Errorf("%s: memberships = %v, want %v", s.name, got, s.want)
+		}
+		stale, err := db.ClaimsStaleSince(ctx, userID(u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := stale.After(prevStale); got != s.stale {
+			t.Errorf("%s: claims marked stale = %v, want %v", s.name, got, s.stale)
+		}
+		prevStale = stale
+	}
+	// The email followed Kinde, then went with the deleted person.
+	wantNotFound(t, "person by old email", func() error { _, err := db.PersonByEmail(ctx, "pat@example.org"); return err }())
+	wantNotFound(t, "person by email after delete", func() error { _, err := db.PersonByEmail(ctx, "pat.new@example.org"); return err }())
+
+	// Each change is in the audit log, with Kinde as the actor.
+	var kinde []string
+	for _, ev := range allEvents(t, db) {
+		if ev.Action == club.ActionKindeSynced {
+			kinde = append(kinde, ev.ClubCode+" "+ev.Detail)
+		}
+	}
+	slices.Reverse(kinde)
+	want := []string{
+		"org_a added in Kinde, roles member",
+		"org_b added in Kinde, roles admin, coach",
+		"org_a roles member → coach in Kinde",
+		"org_a removed in Kinde",
+		"org_b roles admin, coach → none in Kinde",
+		"org_b person deleted in Kinde",
+	}
+	if !slices.Equal(kinde, want) {
+		t.Errorf("audit = %q\nwant %q", kinde, want)
+	}
+
+	// A club's own names win over Kinde's, as in a sync.
+	save(t, db, newMember("org_a", 8, "Typed", "ByClub", club.RoleMember))
+	apply(t, db, personEvent(club.EventUserUpdated, 10, 8, "user8@example.org", "Other", roles("org_a", "member", "coach")))
+	m := mustMember(t, db, "org_a", userID(8))
+	if m.FirstName != "Typed" || !slices.Equal(m.Roles, []string{"coach", "member"}) {
+		t.Errorf("member = %+v, want the club's names and Kinde's roles", m)
+	}
+}
+
+func testOutOfOrder(t *testing.T, db *DB) {
+	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), event("org_a", club.ActionClubSynced)); err != nil {
+		t.Fatal(err)
+	}
+	u := 3
+	added := personEvent(club.EventUserUpdated, 1, u, "x@example.org", "X", roles("org_a", "member"))
+	promoted := personEvent(club.EventUserUpdated, 2, u, "x@example.org", "X", roles("org_a", "admin"))
+	removed := personEvent(club.EventUserUpdated, 3, u, "x@example.org", "X")
+	deleted := personEvent(club.EventUserDeleted, 4, u, "", "")
+	tests := []struct {
+		name    string
+		order   []club.KindeEvent
+		applied []bool
+		want    []string
+	}{
+		{"in order", []club.KindeEvent{added, promoted}, []bool{true, true}, []string{"org_a:admin"}},
+		{"reversed", []club.KindeEvent{promoted, added}, []bool{true, false}, []string{"org_a:admin"}},
+		{"repeated", []club.KindeEvent{added, added, promoted, promoted, added}, []bool{true, true, true, true, false}, []string{"org_a:admin"}},
+		{"removal before the add", []club.KindeEvent{removed, added, promoted}, []bool{true, false, false}, nil},
+		{"deleted before the updates", []club.KindeEvent{deleted, promoted, added}, []bool{true, false, false}, nil},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A user per case: marks are per user.
+			id := 100 + i
+			for j, ev := range tt.order {
+				ev.Person = &club.PersonChange{Person: ev.Person.Person, Deleted: ev.Person.Deleted, Clubs: ev.Person.Clubs}
+				ev.Person.Person.ID = userID(id)
+				ev.Person.Person.Email = fmt.Sprintf("u%d@example.org", id)
+				if ev.Person.Deleted {
+					ev.Person.Person.Email = ""
+				}
+				if got := apply(t, db, ev); got != tt.applied[j] {
+					t.Errorf("event %d (%s at %s): applied = %v, want %v", j, ev.Type, ev.At.Format(time.Kitchen), got, tt.applied[j])
+				}
+			}
+			if got := clubsOf(t, db, userID(id), "org_a"); !slices.Equal(got, tt.want) {
+				t.Errorf("memberships = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	_ = u
+}
+
+// testConcurrentOutOfOrder applies a person's events from many goroutines
+// in a shuffled order, as several job workers (or instances) would: the
+// newest event's state wins.
+func testConcurrentOutOfOrder(t *testing.T, db *DB) {
+	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), event("org_a", club.ActionClubSynced)); err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{club.RoleMember, club.RoleCoach, club.RoleAdmin}
+	const n = 30
+	evs := make([]club.KindeEvent, n)
+	for i := range n {
+		evs[i] = personEvent(club.EventUserUpdated, i+1, 5, "c@example.org", "C", roles("org_a", keys[i%len(keys)]))
+	}
+	rand.Shuffle(n, func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for _, ev := range evs {
+		wg.Go(func() {
+			if _, err := db.ApplyKindeEvent(t.Context(), ev); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("apply: %v", err)
+	}
+	want := []string{"org_a:" + keys[(n-1)%len(keys)]}
+	if got := clubsOf(t, db, userID(5), "org_a"); !slices.Equal(got, want) {
+		t.Errorf("memberships = %v, want %v (the newest event's)", got, want)
+	}
+}
+
+func testClubEvents(t *testing.T, db *DB) {
+	ctx := t.Context()
+	orgEvent := func(typ string, minute int, code, name string) club.KindeEvent {
+		return club.KindeEvent{ID: fmt.Sprintf("event_%s_%d", code, minute), Type: typ, At: at(minute),
+			Club: &club.ClubChange{Club: club.Club{Code: code, Name: name}, Deleted: typ == club.EventOrganizationDeleted}}
+	}
+	apply(t, db, orgEvent(club.EventOrganizationCreated, 1, "org_n", "New Club"))
+	if c, err := db.Club(ctx, "org_n"); err != nil || c.Name != "New Club" {
+		t.Fatalf("club = %+v, %v", c, err)
+	}
+	// A known club gets memberships from user events.
+	apply(t, db, personEvent(club.EventUserUpdated, 2, 1, "a@example.org", "A", roles("org_n", "owner")))
+	if got := clubsOf(t, db, userID(1), "org_n"); len(got) != 1 {
+		t.Fatalf("memberships = %v, want one", got)
+	}
+	apply(t, db, orgEvent(club.EventOrganizationUpdated, 3, "org_n", "Renamed"))
+	if c, _ := db.Club(ctx, "org_n"); c.Name != "Renamed" {
+		t.Errorf("name = %q, want Renamed", c.Name)
+	}
+	if apply(t, db, orgEvent(club.EventOrganizationUpdated, 2, "org_n", "Stale name")) {
+		t.Error("an older organization.updated was applied")
+	}
+	apply(t, db, orgEvent(club.EventOrganizationDeleted, 4, "org_n", ""))
+	_, err := db.Club(ctx, "org_n")
+	wantNotFound(t, "deleted club", err)
+	if got := clubsOf(t, db, userID(1), "org_n"); len(got) != 0 {
+		t.Errorf("memberships of a deleted club = %v", got)
+	}
+	// A late user event does not bring the deleted club back.
+	apply(t, db, personEvent(club.EventUserUpdated, 5, 1, "a@example.org", "A", roles("org_n", "owner")))
+	if got := clubsOf(t, db, userID(1), "org_n"); len(got) != 0 {
+		t.Errorf("memberships after a late event = %v", got)
+	}
+}
+
+func testKnownClubs(t *testing.T, db *DB) {
+	ctx := t.Context()
+	if err := db.ReplaceMembers(ctx, club.Club{Code: "org_synced", Name: "S"}, nil, at(5), event("org_synced", club.ActionClubSynced)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveClub(ctx, club.Club{Code: "org_created", Name: "C"}, userID(1), event("org_created", club.ActionClubCreated)); err != nil {
+		t.Fatal(err)
+	}
+	save(t, db, newMember("org_members_only", 2, "B", "B"))
+	got, err := db.KnownClubs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, c := range got {
+		codes = append(codes, c.Code)
+	}
+	// Never synced first, then least recently synced.
+	want := []string{"org_created", "org_members_only", "org_synced"}
+	if !slices.Equal(codes, want) {
+		t.Errorf("KnownClubs = %v, want %v", codes, want)
+	}
+}
+
+func testBadKindeEvents(t *testing.T, db *DB) {
+	for _, ev := range []club.KindeEvent{
+		{ID: "e1", Type: club.EventUserUpdated, At: at(1)},
+		{ID: "e2", Type: club.EventUserUpdated, Person: &club.PersonChange{Person: club.Person{ID: userID(1)}}},
+		{ID: "e3", Type: club.EventOrganizationCreated, At: at(1), Club: &club.ClubChange{}},
+	} {
+		if _, err := db.ApplyKindeEvent(t.Context(), ev); err == nil {
+			t.Errorf("ApplyKindeEvent(%s) = nil error, want one", ev.ID)
+		}
+	}
+}
