@@ -146,6 +146,53 @@ func everyView(t *testing.T) []namedComponent {
 		{"error 403", Error(withShell(ErrorFor(403), shell("Error")))},
 		{"error 503 signed out", Error(withShell(ErrorFor(503), signedOut))},
 		{"error fragment", ErrorFragment(ErrorFor(404))},
+		{"staff console", StaffConsole(testStaffConsole())},
+		{"staff console empty", StaffConsole(StaffConsolePage{Shell: shell("Clubs"), Query: "zzz", Page: 1, PageSize: 20})},
+		{"staff club", StaffClub(testStaffClub())},
+		{"staff audit", StaffAudit(testStaffAudit())},
+		{"staff audit empty", StaffAudit(StaffAuditPage{Shell: shell("Staff audit log"), Page: 1, PageSize: 50, Now: testNow})},
+		{"import upload", ImportUpload(ImportUploadPage{Shell: shell("Import members"), ClubName: "Riverside Rowing Club", MaxRows: "5,000", MaxMB: 2, Error: "The file is not UTF-8 text."})},
+		{"import preview", ImportPreview(testImportPreview())},
+		{"import preview nothing", ImportPreview(ImportPreviewPage{Shell: shell("Check the import"), ClubName: "Riverside Rowing Club", Skipped: 1, Bad: []ImportProblem{{Line: 2, Email: "x", Reason: "Enter a valid email address."}}})},
+		{"import progress", ImportProgressView(ImportProgressPage{Shell: shell("Importing members"), Progress: testImportProgress(false)})},
+		{"import progress fragment done", ImportProgressFragment(testImportProgress(true))},
+	}
+}
+
+func testStaffConsole() StaffConsolePage {
+	return StaffConsolePage{
+		Shell: testShell("Clubs"), Query: "club", Page: 1, PageSize: 2, Total: 3,
+		Clubs: []StaffClubSummary{
+			{Code: "org_riverside", Name: "Riverside Rowing Club", Owners: []string{"Olivia Hart"}, MemberCount: 6, Synced: true},
+			{Code: "org_hilltop", Name: "Hilltop Tennis Club"},
+		},
+	}
+}
+
+func testStaffClub() StaffClubPage {
+	people := []StaffPerson{
+		{ID: "kp_olivia", Name: "Olivia Hart", Email: "olivia@example.org", Roles: []Role{{Key: "owner", Name: "Owner"}}, Joined: testNow.Add(-400 * 24 * time.Hour)},
+		{ID: "kp_mia", Name: "Mia Chen", Email: "mia@example.org", Roles: []Role{{Key: "member", Name: "Member"}}, Joined: testNow.Add(-3 * 24 * time.Hour)},
+	}
+	return StaffClubPage{
+		Shell: testShell("Riverside Rowing Club"), Code: "org_riverside", Name: "Riverside Rowing Club",
+		Owners: people[:1], Members: people, Page: 1, PageSize: 50, Total: 2, Now: testNow,
+		Form: ViewAsForm{ClubCode: "org_riverside", Target: "kp_mia", Reason: "short",
+			Errors: FieldErrors{"reason": "Give a reason of at least 10 characters."}},
+	}
+}
+
+func testStaffAudit() StaffAuditPage {
+	return StaffAuditPage{
+		Shell: testShell("Staff audit log"), Club: "org_riverside", Page: 1, PageSize: 50, Total: 2, Now: testNow,
+		Clubs: []StaffClubOption{{Code: "org_riverside", Name: "Riverside Rowing Club"}, {Code: "org_hilltop", Name: "Hilltop Tennis Club"}},
+		Rows: []StaffAuditRow{
+			{ActivityRow: ActivityRow{At: testNow.Add(-time.Minute), ActorID: "kp_sam", ActorName: "Sam Rivera (Clubhouse staff)",
+				Action: "staff.view_as.started", TargetID: "kp_olivia", Target: "olivia@example.org", Detail: "Ticket 4512"},
+				ClubCode: "org_riverside", ClubName: "Riverside Rowing Club", IP: "192.0.2.7", UserAgent: "Mozilla/5.0"},
+			{ActivityRow: ActivityRow{At: testNow.Add(-time.Hour), ActorID: "kp_olivia", ActorName: "Olivia Hart",
+				Action: "staff.route_refused", Detail: "GET /staff"}},
+		},
 	}
 }
 
@@ -191,4 +238,19 @@ func testMailMessagePage(t *testing.T) MailMessagePage {
 		Subject: subject, At: testNow.Add(-time.Minute), Status: MailSent,
 		HTML: html + `<script>alert("from the email")</script>`, Text: text, Now: testNow,
 	}
+}
+
+func testImportPreview() ImportPreviewPage {
+	return ImportPreviewPage{
+		Shell: testShell("Check the import"), ClubName: "Riverside Rowing Club", FileName: "members.csv", Valid: 2, Skipped: 2,
+		Bad:            []ImportProblem{{Line: 3, Email: "bo@example.org", Reason: "First name starts with =, which a spreadsheet would run as a formula."}},
+		Duplicates:     []ImportDuplicate{{Email: "ana@example.org", Lines: "2, 4"}},
+		IgnoredColumns: []string{"phone"},
+		CSV:            "email,first_name,last_name,roles\nana@example.org,Ana,L,member\n",
+	}
+}
+
+func testImportProgress(done bool) ImportProgress {
+	return ImportProgress{URL: "/imports/7", ResultsURL: "/imports/7/results.csv", FileName: "members.csv", StartedBy: "Olivia Hart",
+		Done: done, ToRun: 10, Finished: 4, Percent: 40, Added: 2, Created: 1, AlreadyMember: 1, Skipped: 2}
 }

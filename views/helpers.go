@@ -198,6 +198,20 @@ func ActionLabel(action string) string {
 		return "Sent an invitation"
 	case "invitation.failed":
 		return "Invitation could not be sent"
+	case "staff.view_as.started":
+		return "Staff view started (read-only)"
+	case "staff.view_as.page":
+		return "Staff viewed a page"
+	case "staff.view_as.stopped":
+		return "Staff view stopped"
+	case "staff.view_as.expired":
+		return "Staff view ended: time limit"
+	case "staff.view_as.refused":
+		return "Staff view refused"
+	case "staff.view_as.write_refused":
+		return "Staff change refused: the view is read-only"
+	case "staff.route_refused":
+		return "Staff page refused: not staff"
 	}
 	return action
 }

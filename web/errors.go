@@ -100,6 +100,14 @@ func (s *Server) errorView(status int, err error) view {
 		!(status == http.StatusNotFound && de.Message == club.ErrNotFound.Message) {
 		page.Message = de.Message
 	}
+	for _, st := range staffErrorTitles {
+		if errors.Is(err, st.err) {
+			page.Title = st.title
+			if st.err == errNotStaff || st.err == errViewAsEnded {
+				page.BackURL, page.BackLabel = "/", "Go to the start page"
+			}
+		}
+	}
 	return view{
 		Title:    page.Title,
 		Page:     func(sh layout.ShellProps) templ.Component { page.Shell = sh; return views.Error(page) },

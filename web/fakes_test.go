@@ -391,7 +391,7 @@ func (a *memAudit) Events(_ context.Context, q club.AuditQuery) (club.AuditPage,
 	var out []club.AuditEvent
 	for i := len(a.events) - 1; i >= 0; i-- {
 		ev := a.events[i]
-		if ev.ClubCode == q.ClubCode && (q.Person == "" || ev.ActorID == q.Person || ev.TargetID == q.Person) {
+		if (q.ClubCode == "" || ev.ClubCode == q.ClubCode) && (q.Person == "" || ev.ActorID == q.Person || ev.TargetID == q.Person) {
 			out = append(out, ev)
 		}
 	}

@@ -10,8 +10,8 @@ import (
 )
 
 // handleHome shows the landing page to visitors and sends signed-in people
-// where they belong: admins to their members, members to their club home,
-// people without a club to onboarding.
+// where they belong: staff to the staff console, admins to their members,
+// members to their club home, people without a club to onboarding.
 func (s *Server) handleHome() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		id, ok := identityFrom(r.Context())
@@ -22,6 +22,8 @@ func (s *Server) handleHome() http.Handler {
 			})
 		case id.ClubCode == "":
 			s.redirect(w, r, "/onboarding")
+		case s.isStaff(id):
+			s.redirect(w, r, "/staff")
 		case id.Can(club.PermMembersRead):
 			s.redirect(w, r, "/members")
 		default:

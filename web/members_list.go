@@ -87,6 +87,9 @@ func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.
 // has members. Later visits read the directory only; a failure here is
 // logged and the page shows what the directory has, with "never synced".
 func (s *Server) syncFirstVisit(ctx context.Context, id club.Identity) {
+	if viewAsFrom(ctx) != nil {
+		return // a staff view changes nothing, not even the directory
+	}
 	synced, err := s.fresh.LastSynced(ctx, id.ClubCode)
 	if err != nil || !synced.IsZero() {
 		return

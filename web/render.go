@@ -75,10 +75,18 @@ func (s *Server) shell(r *http.Request, title string, nav layout.Nav) layout.She
 			Icon:  s.assets.URL(static.Icon),
 		},
 	}
+	if v := viewAsFrom(r.Context()); v != nil {
+		p.StaffBanner = &layout.StaffBanner{
+			StaffName: v.StaffName, PersonName: v.TargetName, ClubName: v.ClubName,
+			MinutesLeft: minutesLeft(v.ExpiresAt.Sub(s.now())),
+			StopAction:  viewAsStopPattern, ViewAsID: v.ID,
+		}
+	}
 	id, ok := identityFrom(r.Context())
 	if !ok {
 		return p
 	}
+	p.StaffConsole = s.isStaff(id)
 	p.Person = &layout.Person{Name: id.Name(), Email: id.Email}
 	p.ClubName = id.ClubName
 	if p.ClubName == "" && id.ClubCode != "" {

@@ -14,10 +14,14 @@ const (
 	anyone                 // the session is read, nobody needs to be signed in
 	signedIn               // a signed-in person
 	inClub                 // a signed-in person whose token names a club
+	// staffOnly is platform staff: signed in to the configured staff org
+	// with staff:impersonate in their verified token. Anyone else is
+	// refused, and the refusal is audited.
+	staffOnly
 )
 
 func (a access) String() string {
-	return [...]string{"open", "anyone", "signed-in", "in-club"}[a]
+	return [...]string{"open", "anyone", "signed-in", "in-club", "staff"}[a]
 }
 
 // route is one entry of the URL surface.
@@ -30,7 +34,8 @@ type route struct {
 }
 
 // routeTable is the portal's whole URL surface. No route takes a club from
-// the URL or a form: the club is always the verified token's.
+// the URL or a form: the club is always the verified token's (or, during a
+// staff view, the viewed club's). Only the staff routes name a club.
 func (s *Server) routeTable() []route {
 	rs := []route{
 		{"GET", "/{$}", anyone, "", s.handleHome()},
@@ -56,10 +61,35 @@ func (s *Server) routeTable() []route {
 
 		{"GET", "/activity", inClub, club.PermClubManage, s.handleActivity()},
 
+		// Platform staff. These are the only routes that name a club in
+		// the URL or a form: staff look at any club, read-only.
+		{"GET", "/staff", staffOnly, "", s.handleStaffConsole()},
+		{"GET", "/staff/clubs/{code}", staffOnly, "", s.handleStaffClub()},
+		{"POST", viewAsStartPattern, staffOnly, "", s.handleViewAsStart()},
+		{"POST", viewAsStopPattern, staffOnly, "", s.handleViewAsStop()},
+		{"GET", "/staff/audit", staffOnly, "", s.handleStaffAudit()},
+
 		{"GET", "/healthz", open, "", s.handleHealthz()},
 		{"GET", "/readyz", open, "", s.handleReadyz()},
 		{"GET", "/metrics", open, "", s.handleMetrics()},
 		{"GET", "/static/", open, "", s.assets.Handler()},
+	}
+	if s.webhooks != nil {
+		// Kinde posts here server to server: no session, no cookie, and
+		// exempt from cross-origin protection (crossOrigin); the signed
+		// JWT in the body is what is checked.
+		rs = append(rs, route{"POST", webhookPattern, open, "", s.handleKindeWebhook()})
+	}
+	if s.importer != nil {
+		// Bulk member import. The import id in a URL is looked up in the
+		// token's club only.
+		rs = append(rs,
+			route{"GET", "/members/import", inClub, club.PermMembersWrite, s.handleImportForm()},
+			route{"POST", "/members/import", inClub, club.PermMembersWrite, s.handleImportPreview()},
+			route{"POST", "/members/import/start", inClub, club.PermMembersWrite, s.handleImportStart()},
+			route{"GET", "/imports/{id}", inClub, club.PermMembersWrite, s.handleImportProgress()},
+			route{"GET", "/imports/{id}/results.csv", inClub, club.PermMembersWrite, s.handleImportResults()},
+		)
 	}
 	if s.mailbox != nil {
 		// Development only: the mail the portal would have sent.

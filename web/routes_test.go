@@ -36,6 +36,11 @@ func TestRouteTableAccess(t *testing.T) {
 		"GET /members/{id}/remove":  {inClub, club.PermMembersWrite},
 		"POST /members/{id}/remove": {inClub, club.PermMembersWrite},
 		"GET /activity":             {inClub, club.PermClubManage},
+		"GET /staff":                {staffOnly, ""},
+		"GET /staff/clubs/{code}":   {staffOnly, ""},
+		"POST /staff/view-as":       {staffOnly, ""},
+		"POST /staff/view-as/stop":  {staffOnly, ""},
+		"GET /staff/audit":          {staffOnly, ""},
 		"GET /dev/mailbox":          {anyone, ""},
 		"GET /dev/mailbox/{id}":     {anyone, ""},
 		"GET /healthz":              {open, ""},
@@ -64,7 +69,7 @@ func TestRouteTableAccess(t *testing.T) {
 		if rt.Method != http.MethodGet && strings.HasPrefix(rt.Pattern, "/members") && rt.Permission != club.PermMembersWrite {
 			t.Errorf("%s changes members without %s", key, club.PermMembersWrite)
 		}
-		if strings.Contains(rt.Pattern, "org_code") || strings.Contains(rt.Pattern, "{club") {
+		if rt.Access != staffOnly && (strings.Contains(rt.Pattern, "org_code") || strings.Contains(rt.Pattern, "{club") || strings.Contains(rt.Pattern, "{code")) {
 			t.Errorf("%s takes a club from the URL", key)
 		}
 	}

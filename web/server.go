@@ -85,6 +85,29 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Notify wakes the invitation mail worker after a member is added.
 	Notify func()
+
+	// StaffOrg is the Kinde org whose members holding staff:impersonate
+	// are platform staff; "" turns the staff console off (its pages then
+	// refuse everyone). StaffKinde is required with it.
+	StaffOrg   string
+	StaffKinde StaffKinde
+	// RoleHolders lists a club's owners fast; nil falls back to paging
+	// through the directory.
+	RoleHolders RoleHolders
+	// ViewAsTTL is how long a staff view lasts (DefaultViewAsTTL when 0).
+	ViewAsTTL time.Duration
+
+	// Webhooks takes Kinde's webhooks, once verified by WebhookVerifier,
+	// for processing in a background job. nil leaves POST /webhooks/kinde
+	// out of the route table; WebhookVerifier is required with it.
+	Webhooks        WebhookInbox
+	WebhookVerifier WebhookVerifier
+	// Imports queues bulk member imports (a background job); may be nil.
+	Imports ImportQueue
+	// Importer previews, starts and reports bulk member imports. nil
+	// leaves the import pages out of the route table; Imports is
+	// required with it.
+	Importer *club.Importer
 }
 
 // Server holds the HTTP layer's dependencies. It is built once by
@@ -111,6 +134,16 @@ type Server struct {
 	gatherer  prometheus.Gatherer
 	metrics   *metrics
 	refreshes *refreshGroup
+
+	staffOrg    string
+	staffKinde  StaffKinde
+	roleHolders RoleHolders
+	viewAsTTL   time.Duration
+
+	webhooks        WebhookInbox
+	webhookVerifier WebhookVerifier
+	imports         ImportQueue
+	importer        *club.Importer
 
 	routes []route
 }
@@ -147,6 +180,18 @@ func newServer(d Deps) *Server {
 	if d.Gatherer == nil {
 		d.Gatherer = prometheus.DefaultGatherer
 	}
+	if d.Importer != nil && d.Imports == nil {
+		panic("web: NewServer: Importer needs Imports")
+	}
+	if d.Webhooks != nil && d.WebhookVerifier == nil {
+		panic("web: NewServer: Webhooks needs a WebhookVerifier")
+	}
+	if d.ViewAsTTL <= 0 {
+		d.ViewAsTTL = DefaultViewAsTTL
+	}
+	if d.StaffKinde == nil {
+		d.StaffOrg = "" // without Kinde the console cannot work: nobody is staff
+	}
 	public := strings.TrimRight(d.PublicURL, "/")
 	secure := strings.HasPrefix(public, "https://")
 	s := &Server{
@@ -170,6 +215,16 @@ func newServer(d Deps) *Server {
 		gatherer:  d.Gatherer,
 		metrics:   newMetrics(d.Registerer),
 		refreshes: newRefreshGroup(),
+
+		staffOrg:    d.StaffOrg,
+		staffKinde:  d.StaffKinde,
+		roleHolders: d.RoleHolders,
+		viewAsTTL:   d.ViewAsTTL,
+
+		webhooks:        d.Webhooks,
+		webhookVerifier: d.WebhookVerifier,
+		imports:         d.Imports,
+		importer:        d.Importer,
 	}
 	s.routes = s.routeTable()
 	return s

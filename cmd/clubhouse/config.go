@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/clubhouse/clubhouse/internal/kinde/emulator"
 )
 
 // Config is every setting of the portal. It is read once, from flags and the
@@ -26,6 +28,21 @@ type Config struct {
 
 	Kinde KindeConfig
 	SMTP  SMTPConfig
+
+	// StaffOrg is the Kinde org code of platform staff: its members holding
+	// staff:impersonate may view any club as one of its members. "" turns
+	// the staff console off. Dev default: the emulator's staff org.
+	StaffOrg string
+	// ViewAsMinutes is how long a staff view lasts (1 to 240).
+	ViewAsMinutes int
+
+	// WebhookRegister makes the portal register its webhook
+	// (PublicURL/webhooks/kinde) with Kinde at start. Dev default: on,
+	// against the embedded emulator.
+	WebhookRegister bool
+	// ReconcileEvery is how often every known club is reconciled with
+	// Kinde by a background job; 0 turns it off.
+	ReconcileEvery time.Duration
 
 	ShutdownTimeout time.Duration
 }
@@ -84,6 +101,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.SMTP.From, "smtp-from", env("SMTP_FROM", ""), "sender address (SMTP_FROM)")
 	fs.StringVar(&c.SMTP.TLS, "smtp-tls", env("SMTP_TLS", "mandatory"), "mandatory | opportunistic | none (SMTP_TLS)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long to wait for requests on shutdown")
+	fs.BoolVar(&c.WebhookRegister, "webhook-register", env("CLUBHOUSE_WEBHOOK_REGISTER", "") == "1" || env("CLUBHOUSE_WEBHOOK_REGISTER", "") == "true",
+		"register the portal's webhook with Kinde at start (CLUBHOUSE_WEBHOOK_REGISTER); on in dev unless CLUBHOUSE_WEBHOOK_REGISTER=0")
+	reconcile, err := time.ParseDuration(env("CLUBHOUSE_RECONCILE_INTERVAL", "15m"))
+	if err != nil {
+		return Config{}, fmt.Errorf("config: CLUBHOUSE_RECONCILE_INTERVAL: %w", err)
+	}
+	fs.DurationVar(&c.ReconcileEvery, "reconcile-interval", reconcile, "how often clubs are reconciled with Kinde; 0 turns it off (CLUBHOUSE_RECONCILE_INTERVAL)")
+	fs.StringVar(&c.StaffOrg, "staff-org", env("CLUBHOUSE_STAFF_ORG", ""), "Kinde org code of platform staff; empty turns the staff console off (CLUBHOUSE_STAFF_ORG); dev default the emulator's staff org")
+	viewAs, err := strconv.Atoi(env("CLUBHOUSE_VIEW_AS_MINUTES", "30"))
+	if err != nil {
+		return Config{}, fmt.Errorf("config: CLUBHOUSE_VIEW_AS_MINUTES: %w", err)
+	}
+	fs.IntVar(&c.ViewAsMinutes, "view-as-minutes", viewAs, "how long a staff view lasts, in minutes (CLUBHOUSE_VIEW_AS_MINUTES)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -92,6 +122,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		// once the portal listens (see run).
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "sqlite:data/clubhouse.db"
+		}
+		explicit := getenv("CLUBHOUSE_WEBHOOK_REGISTER") != ""
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "webhook-register" })
+		if !explicit {
+			c.WebhookRegister = true
+		}
+		if c.StaffOrg == "" {
+			c.StaffOrg = emulator.SeedStaffOrgCode
 		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -136,6 +174,12 @@ func (c Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("config: CLUBHOUSE_DATABASE_URL must start with sqlite: or postgres://"))
+	}
+	if c.ReconcileEvery < 0 || (c.ReconcileEvery > 0 && c.ReconcileEvery < time.Minute) {
+		errs = append(errs, errors.New("config: CLUBHOUSE_RECONCILE_INTERVAL must be 0 (off) or at least 1m"))
+	}
+	if c.ViewAsMinutes < 1 || c.ViewAsMinutes > 240 {
+		errs = append(errs, errors.New("config: CLUBHOUSE_VIEW_AS_MINUTES must be between 1 and 240"))
 	}
 	switch c.SMTP.TLS {
 	case "mandatory", "opportunistic", "none":

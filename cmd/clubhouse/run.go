@@ -114,17 +114,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("clubhouse: %w", err)
 	}
 	svc := club.NewService(db, admin, time.Now, logger)
+	// Bulk imports run as River jobs; the web layer previews, starts and
+	// reports them.
+	importer := club.NewImporter(db, db, admin, time.Now, logger)
+	jobs, err := newJobs(ctx, cfg, db, svc, worker, importer.Run, registry, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = jobs.Stop(context.WithoutCancel(ctx)) }()
 	handler := web.NewServer(web.Deps{
 		Logger: logger, PublicURL: cfg.PublicURL, KindeIssuer: cfg.Kinde.Domain,
 		Service: svc, Directory: db, AuditLog: db, Outbox: db, Mailbox: mailbox,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets, Now: time.Now,
-		Registerer: registry, Gatherer: registry, Ready: db.Ping, Notify: worker.Notify,
+		Registerer: registry, Gatherer: registry, Ready: db.Ping, Notify: jobs.NotifyInvitations,
+		Webhooks: jobs, WebhookVerifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient), Imports: jobs, Importer: importer,
+		StaffOrg: cfg.StaffOrg, StaffKinde: admin, RoleHolders: db, ViewAsTTL: time.Duration(cfg.ViewAsMinutes) * time.Minute,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	background := make(chan error, 2)
-	go func() { background <- worker.Run(ctx) }()
+	// Invitations, webhooks, reconciliation and imports run as River jobs.
+	if err := jobs.Start(ctx); err != nil {
+		return fmt.Errorf("clubhouse: %w", err)
+	}
+	background := make(chan error, 1)
 	go func() { background <- sweepSessions(ctx, db, logger) }()
 
 	srv := &http.Server{
@@ -137,6 +150,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	registerWebhook(ctx, cfg, admin, logger)
 	printWelcome(stdout, cfg)
 	logger.Info("clubhouse: listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "dev", cfg.Dev)
 
@@ -152,7 +166,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		logger.Warn("clubhouse: shutdown", "err", err)
 	}
 	cancel()
-	for range 2 {
+	if err := jobs.Stop(shutdownCtx); err != nil {
+		logger.Warn("clubhouse: stop jobs", "err", err)
+	}
+	for range 1 {
 		if err := <-background; err != nil && !errors.Is(err, context.Canceled) {
 			logger.Warn("clubhouse: background task", "err", err)
 		}

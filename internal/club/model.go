@@ -134,6 +134,10 @@ type AuditEvent struct {
 	TargetEmail string
 	Detail      string // short, human-readable, never a secret
 	At          time.Time
+	// IP and UserAgent say where a staff action came from. They are set
+	// only on staff rows and shown only to staff, never to club owners.
+	IP        string
+	UserAgent string
 }
 
 // Audit actions.
@@ -145,6 +149,17 @@ const (
 	ActionClubSynced         = "club.synced"
 	ActionInvitationSent     = "invitation.sent"
 	ActionInvitationFailed   = "invitation.failed"
+
+	// Staff "view as": platform staff seeing a club as one of its members,
+	// read-only. The actor is the staff person, the target the person
+	// viewed as.
+	ActionViewAsStarted      = "staff.view_as.started"
+	ActionViewAsPage         = "staff.view_as.page"
+	ActionViewAsStopped      = "staff.view_as.stopped"
+	ActionViewAsExpired      = "staff.view_as.expired"
+	ActionViewAsRefused      = "staff.view_as.refused"       // a start or stop that was refused
+	ActionViewAsWriteRefused = "staff.view_as.write_refused" // a change attempted during a view-as
+	ActionStaffRouteRefused  = "staff.route_refused"         // someone who is not staff on a staff page
 )
 
 // Invitation is the email a person gets after being added to a club. The

@@ -81,6 +81,7 @@ type Admin struct {
 	metrics *adminMetrics
 	tokens  *tokenCache
 	roles   roleCache
+	staff   staffCache
 }
 
 var _ club.Kinde = (*Admin)(nil)

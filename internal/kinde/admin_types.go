@@ -79,6 +79,37 @@ type getOrganizationResponse struct {
 	Name string `json:"name"`
 }
 
+// organizationsResponse is the get_organizations_response of
+// getOrganizations.
+type organizationsResponse struct {
+	Code          string         `json:"code"`
+	Message       string         `json:"message"`
+	Organizations []organization `json:"organizations"`
+	NextToken     string         `json:"next_token"`
+}
+
+// organization is one organization_item_schema of a getOrganizations
+// listing.
+type organization struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// rolePermissionsResponse is the role_permissions_response of
+// GetRolePermissions.
+type rolePermissionsResponse struct {
+	Code        string          `json:"code"`
+	Message     string          `json:"message"`
+	Permissions []apiPermission `json:"permissions"`
+	NextToken   string          `json:"next_token"`
+}
+
+// apiPermission is one permission of a role.
+type apiPermission struct {
+	ID  string `json:"id"`
+	Key string `json:"key"`
+}
+
 // organizationUsersResponse is the get_organization_users_response.
 type organizationUsersResponse struct {
 	Code              string             `json:"code"`

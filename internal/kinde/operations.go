@@ -13,6 +13,7 @@ const (
 	opRefreshUserClaims          opID = "refreshUserClaims"
 	opCreateOrganization         opID = "createOrganization"
 	opGetOrganization            opID = "getOrganization"
+	opGetOrganizations           opID = "getOrganizations"
 	opGetOrganizationUsers       opID = "GetOrganizationUsers"
 	opAddOrganizationUsers       opID = "AddOrganizationUsers"
 	opUpdateOrganizationUsers    opID = "UpdateOrganizationUsers"
@@ -20,6 +21,7 @@ const (
 	opGetOrganizationUserRoles   opID = "GetOrganizationUserRoles"
 	opDeleteOrganizationUserRole opID = "DeleteOrganizationUserRole"
 	opGetRoles                   opID = "GetRoles"
+	opGetRolePermissions         opID = "GetRolePermissions"
 	opGetWebHooks                opID = "GetWebHooks"
 	opCreateWebHook              opID = "CreateWebHook"
 	opUpdateWebHook              opID = "UpdateWebHook"
@@ -53,6 +55,7 @@ func operations() []operation {
 		{opRefreshUserClaims, "POST", "/api/v1/users/{user_id}/refresh_claims", "update:user_refresh_claims", nil, nil, successResponse{}},
 		{opCreateOrganization, "POST", "/api/v1/organization", "create:organizations", nil, createOrganizationRequest{}, createOrganizationResponse{}},
 		{opGetOrganization, "GET", "/api/v1/organization", "read:organizations", []string{"code"}, nil, getOrganizationResponse{}},
+		{opGetOrganizations, "GET", "/api/v1/organizations", "read:organizations", []string{"sort", "page_size", "next_token"}, nil, organizationsResponse{}},
 		{opGetOrganizationUsers, "GET", "/api/v1/organizations/{org_code}/users", "read:organization_users", []string{"page_size", "next_token"}, nil, organizationUsersResponse{}},
 		{opAddOrganizationUsers, "POST", "/api/v1/organizations/{org_code}/users", "create:organization_users", nil, organizationUsersRequest{}, addOrganizationUsersResponse{}},
 		{opUpdateOrganizationUsers, "PATCH", "/api/v1/organizations/{org_code}/users", "update:organization_users", nil, organizationUsersRequest{}, updateOrganizationUsersResponse{}},
@@ -60,6 +63,7 @@ func operations() []operation {
 		{opGetOrganizationUserRoles, "GET", "/api/v1/organizations/{org_code}/users/{user_id}/roles", "read:organization_user_roles", nil, nil, organizationUserRolesResponse{}},
 		{opDeleteOrganizationUserRole, "DELETE", "/api/v1/organizations/{org_code}/users/{user_id}/roles/{role_id}", "delete:organization_user_roles", nil, nil, successResponse{}},
 		{opGetRoles, "GET", "/api/v1/roles", "read:roles", []string{"page_size", "next_token"}, nil, rolesResponse{}},
+		{opGetRolePermissions, "GET", "/api/v1/roles/{role_id}/permissions", "read:role_permissions", []string{"page_size", "next_token"}, nil, rolePermissionsResponse{}},
 		{opGetWebHooks, "GET", "/api/v1/webhooks", "read:webhooks", nil, nil, webhooksResponse{}},
 		{opCreateWebHook, "POST", "/api/v1/webhooks", "create:webhooks", nil, webhookRequest{}, createWebhookResponse{}},
 		{opUpdateWebHook, "PATCH", "/api/v1/webhooks/{webhook_id}", "update:webhooks", nil, webhookUpdateRequest{}, updateWebhookResponse{}},

@@ -37,9 +37,14 @@ type Data struct {
 	User    *SignedIn       `json:"user,omitempty"`
 	Pending []PendingSignIn `json:"pending,omitempty"`
 	Flashes []Flash         `json:"flashes,omitempty"`
+	// ViewAs is the staff "view as" in progress, if any. It lives only
+	// here, server-side: the browser holds nothing but the session id.
+	ViewAs *ViewAs `json:"view_as,omitempty"`
 }
 
-func (d *Data) empty() bool { return d.User == nil && len(d.Pending) == 0 && len(d.Flashes) == 0 }
+func (d *Data) empty() bool {
+	return d.User == nil && len(d.Pending) == 0 && len(d.Flashes) == 0 && d.ViewAs == nil
+}
 
 // SignedIn is the signed-in person: who they are, as read from their
 // verified tokens, the tokens themselves, and when those were last checked.
@@ -129,8 +134,10 @@ func (s *Session) SetUser(u SignedIn) {
 }
 
 // SignIn records a new sign-in and rotates the session id, so an id known
-// before sign-in (session fixation) is worthless after it.
+// before sign-in (session fixation) is worthless after it. A staff view in
+// progress does not survive a new sign-in.
 func (s *Session) SignIn(u SignedIn) {
+	s.data().ViewAs = nil
 	s.SetUser(u)
 	s.Rotate()
 }

@@ -33,9 +33,9 @@ func (db *DB) appendEvent(ctx context.Context, q querier, ev club.AuditEvent) er
 		ev.At = db.now()
 	}
 	_, err := q.ExecContext(ctx, `
-		INSERT INTO audit_events (club_code, actor_id, actor_name, action, target_id, target_email, detail, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		ev.ClubCode, ev.ActorID, ev.ActorName, ev.Action, ev.TargetID, ev.TargetEmail, ev.Detail, db.ts(ev.At))
+		INSERT INTO audit_events (club_code, actor_id, actor_name, action, target_id, target_email, detail, at, ip, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		ev.ClubCode, ev.ActorID, ev.ActorName, ev.Action, ev.TargetID, ev.TargetEmail, ev.Detail, db.ts(ev.At), ev.IP, ev.UserAgent)
 	if err != nil {
 		return fmt.Errorf("audit event: %w", err)
 	}
@@ -73,7 +73,7 @@ func (db *DB) Events(ctx context.Context, q club.AuditQuery) (club.AuditPage, er
 	}
 	n := len(args)
 	rows, err := db.read.QueryContext(ctx, fmt.Sprintf(`
-		SELECT id, club_code, actor_id, actor_name, action, target_id, target_email, detail, at
+		SELECT id, club_code, actor_id, actor_name, action, target_id, target_email, detail, at, ip, user_agent
 		FROM audit_events%s ORDER BY id DESC LIMIT $%d OFFSET $%d`, where, n+1, n+2), append(args, limit, max(q.Offset, 0))...)
 	if err != nil {
 		return club.AuditPage{}, fmt.Errorf("store: audit events: %w", err)
@@ -81,7 +81,7 @@ func (db *DB) Events(ctx context.Context, q club.AuditQuery) (club.AuditPage, er
 	defer rows.Close()
 	for rows.Next() {
 		var ev club.AuditEvent
-		if err := rows.Scan(&ev.ID, &ev.ClubCode, &ev.ActorID, &ev.ActorName, &ev.Action, &ev.TargetID, &ev.TargetEmail, &ev.Detail, timeCol{&ev.At}); err != nil {
+		if err := rows.Scan(&ev.ID, &ev.ClubCode, &ev.ActorID, &ev.ActorName, &ev.Action, &ev.TargetID, &ev.TargetEmail, &ev.Detail, timeCol{&ev.At}, &ev.IP, &ev.UserAgent); err != nil {
 			return club.AuditPage{}, fmt.Errorf("store: audit events: %w", err)
 		}
 		page.Events = append(page.Events, ev)

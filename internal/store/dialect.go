@@ -21,6 +21,7 @@ const (
 //   - the substring test of a member search (DB.contains);
 //   - the append-only trigger on audit_events (migrate.go, version 2);
 //   - ClaimDue's FOR UPDATE SKIP LOCKED (outbox.go);
+//   - the FOR UPDATE on a Kinde event mark (DB.forUpdate, kinde_events.go);
 //   - connection setup: SQLite's pragmas and single writer, PostgreSQL's
 //     migration lock (store.go, migrate.go).
 //

@@ -44,6 +44,8 @@ func runSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"ClaimsStale", testClaimsStale},
 		{"AuditEvents", testAuditEvents},
 		{"AuditIsAppendOnly", testAuditAppendOnly},
+		{"AuditOrigin", testAuditOrigin},
+		{"MembersWithRole", testMembersWithRole},
 		{"OutboxLifecycle", testOutboxLifecycle},
 		{"OutboxMarkFailedIsAtomic", testMarkFailedAtomic},
 		{"OutboxRecent", testOutboxRecent},

@@ -34,6 +34,7 @@ const (
 	NavActivity Nav = "activity"
 	NavSettings Nav = "settings"
 	NavMailbox  Nav = "mailbox"
+	NavStaff    Nav = "staff"
 )
 
 // StaffBanner is shown while platform staff view a club as one of its
@@ -44,6 +45,9 @@ type StaffBanner struct {
 	ClubName    string
 	MinutesLeft int
 	StopAction  string // POST target that ends the view, e.g. "/staff/view-as/stop"
+	// ViewAsID names the view in the Stop form, so a stop replayed after
+	// the view ended is recognised.
+	ViewAsID string
 }
 
 // FlashKind is the tone of a flash message.
@@ -99,6 +103,9 @@ type ShellProps struct {
 	Active Nav
 	// StaffBanner is set only while staff view the club as someone else.
 	StaffBanner *StaffBanner
+	// StaffConsole adds the staff console to the left nav (platform staff
+	// only).
+	StaffConsole bool
 	// Flashes are shown under the header.
 	Flashes []Flash
 	// Assets are the static file URLs.
@@ -122,7 +129,7 @@ func (p ShellProps) documentTitle() string {
 }
 
 func (p ShellProps) showNav() bool {
-	return p.Person != nil && (p.ClubName != "" || p.DevMailbox)
+	return p.Person != nil && (p.ClubName != "" || p.DevMailbox || p.StaffConsole)
 }
 
 // HTMXConfig is the htmx configuration the shell puts in its

@@ -145,10 +145,11 @@ func (e *Emulator) SeedState() State {
 
 // Reset restores the seed, clears faults, the journal and the rate limit.
 // With keepKeys the current signing keys survive, so browser sessions and
-// cached JWKS stay valid.
+// cached JWKS stay valid; without it the seed's keys come back (and when
+// the seed has none, a new key is made on first use).
 func (e *Emulator) Reset(keepKeys bool) error {
 	s := e.SeedState()
-	if keepKeys || len(s.Keys) == 0 {
+	if keepKeys {
 		s.Keys = e.world.SigningKeys()
 	}
 	if err := e.world.Replace(s); err != nil {

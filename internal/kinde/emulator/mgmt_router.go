@@ -97,11 +97,14 @@ func (e *Emulator) apiHandlers() map[string]apiHandlerFunc {
 		"getOrganizationInvite":    e.apiGetOrganizationInvite,
 		"deleteOrganizationInvite": e.apiDeleteOrganizationInvite,
 
-		"GetRoles":         e.apiGetRoles,
-		"CreateRole":       e.apiCreateRole,
-		"GetRole":          e.apiGetRole,
-		"GetPermissions":   e.apiGetPermissions,
-		"CreatePermission": e.apiCreatePermission,
+		"GetRoles":   e.apiGetRoles,
+		"CreateRole": e.apiCreateRole,
+		"GetRole":    e.apiGetRole,
+		// GetRolePermissions lets the portal see a club as one of its
+		// members (staff "view as") without that person's tokens.
+		"GetRolePermissions": e.apiGetRolePermissions,
+		"GetPermissions":     e.apiGetPermissions,
+		"CreatePermission":   e.apiCreatePermission,
 
 		"GetWebHooks":   e.apiGetWebhooks,
 		"CreateWebHook": e.apiCreateWebhook,

@@ -70,6 +70,7 @@ func operations() []operation {
 		{ID: "GetRoles", Method: "GET", Path: "/api/v1/roles", Scope: "read:roles", media: map[int]string{200: mtJSON, 400: mtJSON, 403: mtJSON, 429: mtJSON}},
 		{ID: "CreateRole", Method: "POST", Path: "/api/v1/roles", Scope: "create:roles", media: map[int]string{201: mtJSON, 400: mtJSON, 403: mtJSON, 429: mtJSON}},
 		{ID: "GetRole", Method: "GET", Path: "/api/v1/roles/{role_id}", Scope: "read:roles", media: map[int]string{200: mtJSON, 400: mtJSON, 403: mtJSON, 429: mtJSON}},
+		{ID: "GetRolePermissions", Method: "GET", Path: "/api/v1/roles/{role_id}/permissions", Scope: "read:role_permissions", media: map[int]string{200: mtJSON, 400: mtJSON, 403: mtNone, 429: mtNone}},
 		{ID: "GetPermissions", Method: "GET", Path: "/api/v1/permissions", Scope: "read:permissions", media: map[int]string{200: mtJSON, 403: mtJSON, 429: mtNone}},
 		{ID: "CreatePermission", Method: "POST", Path: "/api/v1/permissions", Scope: "create:permissions", media: map[int]string{201: mtJSON, 400: mtJSON, 403: mtJSON, 429: mtNone}},
 		{ID: "GetWebHooks", Method: "GET", Path: "/api/v1/webhooks", Scope: "read:webhooks", media: map[int]string{200: mtJSONUTF8, 400: mtJSONUTF8, 403: mtJSONUTF8, 429: mtNone}},

@@ -384,3 +384,47 @@ func TestInvites(t *testing.T) {
 		t.Errorf("second accept err = %v", err)
 	}
 }
+
+func TestOrgAndRoleEvents(t *testing.T) {
+	w, _ := newTestWorld(t)
+	rec := &recorder{w: w}
+	w.Subscribe(rec.record)
+	var code string
+	steps := []struct {
+		name string
+		do   func() error
+		want string
+		key  string // top-level key of Data
+	}{
+		{"create org", func() error {
+			o, err := w.CreateOrganization(Org{Name: "Lakeside", Handle: "lakeside"}, SourceAPI)
+			code = o.Code
+			return err
+		}, "organization.created", "organization"},
+		{"update org", func() error {
+			name := "Lakeside CC"
+			_, err := w.UpdateOrganization(code, OrgPatch{Name: &name}, SourceAPI)
+			return err
+		}, "organization.updated", "organization"},
+		{"delete org", func() error { return w.DeleteOrganization(code, SourceAPI) }, "organization.deleted", "organization"},
+		{"create role", func() error { _, err := w.CreateRole(Role{Key: "treasurer", Name: "Treasurer"}, SourceAPI); return err }, "role.created", "role"},
+		{"create permission", func() error {
+			_, err := w.CreatePermission(Permission{Key: "money:read", Name: "Read money"}, SourceAPI)
+			return err
+		}, "permission.created", "permission"},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if err := st.do(); err != nil {
+				t.Fatal(err)
+			}
+			ev := rec.last()
+			if ev.Type != st.want || ev.Data[st.key] == nil {
+				t.Errorf("event %s %v, want %s with %q", ev.Type, ev.Data, st.want, st.key)
+			}
+		})
+	}
+	if len(code) != 15 || !strings.HasPrefix(code, "org_") {
+		t.Errorf("org code %q", code)
+	}
+}

@@ -1,0 +1,252 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+// The import tests run on both databases, like the shared suite.
+
+func TestImportsSQLite(t *testing.T) {
+	t.Parallel()
+	runImportSuite(t, openSQLiteTest)
+}
+
+func TestImportsPostgres(t *testing.T) {
+	t.Parallel()
+	postgresURL(t)
+	runImportSuite(t, openPostgresTest)
+}
+
+func runImportSuite(t *testing.T, open func(t *testing.T) *DB) {
+	t.Helper()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, db *DB)
+	}{
+		{"CreateAndCount", testImportCreate},
+		{"ScopedToClub", testImportScoped},
+		{"ActiveByDigest", testImportActive},
+		{"SaveRowsWritesMembersAndInvitations", testImportSaveRows},
+		{"FinalRowsAreNeverRewritten", testImportFinalRows},
+		{"FinishOnce", testImportFinish},
+		{"FiveThousandRows", testImportLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.run(t, open(t))
+		})
+	}
+}
+
+func importRows(n int) []club.ImportRow {
+	rows := make([]club.ImportRow, n)
+	for i := range rows {
+		rows[i] = club.ImportRow{Line: i + 2, Email: fmt.Sprintf("person%d@example.org", i), FirstName: "Ana", LastName: fmt.Sprint(i),
+			Roles: []string{"coach", "member"}, Status: club.ImportPending}
+	}
+	return rows
+}
+
+func createImport(t *testing.T, db *DB, clubCode, digest string, rows []club.ImportRow) int64 {
+	t.Helper()
+	imp := club.Import{ClubCode: clubCode, ClubName: "Riverside", ActorID: userID(999), ActorName: "Olga Owner",
+		FileName: "members.csv", Digest: digest, CreatedAt: base()}
+	id, err := db.CreateImport(t.Context(), imp, rows, event(clubCode, club.ActionImportStarted))
+	if err != nil {
+		t.Fatalf("create import: %v", err)
+	}
+	return id
+}
+
+func testImportCreate(t *testing.T, db *DB) {
+	rows := importRows(3)
+	rows = append(rows, club.ImportRow{Line: 9, Email: "bad", Status: club.ImportSkipped, Reason: "Enter a valid email address."})
+	id := createImport(t, db, "org_a", "d1", rows)
+	imp, err := db.Import(t.Context(), "org_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := imp.Counts, (club.ImportCounts{Pending: 3, Skipped: 1}); got != want {
+		t.Errorf("counts = %+v, want %+v", got, want)
+	}
+	if imp.Status != club.ImportQueued || imp.FileName != "members.csv" || imp.ActorName != "Olga Owner" || !imp.CreatedAt.Equal(base()) {
+		t.Errorf("import = %+v", imp)
+	}
+	got, err := db.ImportRows(t.Context(), "org_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got[0].Email != "person0@example.org" || !slices.Equal(got[0].Roles, []string{"coach", "member"}) ||
+		got[3].Reason != "Enter a valid email address." || got[3].Status != club.ImportSkipped {
+		t.Errorf("rows = %+v", got)
+	}
+	pending, err := db.PendingImportRows(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 3 {
+		t.Errorf("pending = %d, want 3", len(pending))
+	}
+	if got := actions(allEvents(t, db)); !slices.Equal(got, []string{club.ActionImportStarted}) {
+		t.Errorf("audit = %v", got)
+	}
+}
+
+func testImportScoped(t *testing.T, db *DB) {
+	id := createImport(t, db, "org_a", "d1", importRows(1))
+	_, err := db.Import(t.Context(), "org_b", id)
+	wantNotFound(t, "other club's import", err)
+	rows, err := db.ImportRows(t.Context(), "org_b", id)
+	if err != nil || len(rows) != 0 {
+		t.Errorf("other club's rows = %v, %v; want none", rows, err)
+	}
+	_, err = db.ImportByID(t.Context(), id+100)
+	wantNotFound(t, "unknown import", err)
+}
+
+func testImportActive(t *testing.T, db *DB) {
+	id := createImport(t, db, "org_a", "d1", importRows(1))
+	tests := []struct {
+		name, club, digest string
+		found              bool
+	}{
+		{"same file", "org_a", "d1", true},
+		{"other file", "org_a", "d2", false},
+		{"other club", "org_b", "d1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := db.ActiveImport(t.Context(), tt.club, tt.digest)
+			if tt.found && (err != nil || got.ID != id) {
+				t.Errorf("got %d, %v; want import %d", got.ID, err, id)
+			}
+			if !tt.found {
+				wantNotFound(t, "active import", err)
+			}
+		})
+	}
+	if err := db.FinishImport(t.Context(), id, at(5), event("org_a", club.ActionImportFinished)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.ActiveImport(t.Context(), "org_a", "d1")
+	wantNotFound(t, "finished import", err)
+}
+
+func testImportSaveRows(t *testing.T, db *DB) {
+	id := createImport(t, db, "org_a", "d1", importRows(2))
+	if err := db.MarkImportRunning(t.Context(), id, at(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkImportRunning(t.Context(), id, at(2)); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.PendingImportRows(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows[0].Status, rows[0].UserID = club.ImportAdded, userID(1)
+	rows[1].Step, rows[1].UserID = club.StepGrant, userID(2)
+	m := newMember("org_a", 1, "Ana", "0", "coach", "member")
+	inv := club.Invitation{ClubCode: "org_a", ClubName: "Riverside", Email: m.Email, Name: "Ana 0", InvitedBy: "Olga Owner"}
+	if err := db.SaveImportRows(t.Context(), id, rows, []club.Member{m}, []club.Invitation{inv}); err != nil {
+		t.Fatal(err)
+	}
+	imp, err := db.ImportByID(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Status != club.ImportRunning || !imp.StartedAt.Equal(at(1)) {
+		t.Errorf("import = %s started %v, want running since %v", imp.Status, imp.StartedAt, at(1))
+	}
+	if got, want := imp.Counts, (club.ImportCounts{Pending: 1, Added: 1}); got != want {
+		t.Errorf("counts = %+v, want %+v", got, want)
+	}
+	pending, err := db.PendingImportRows(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].Step != club.StepGrant || pending[0].UserID != userID(2) {
+		t.Errorf("pending = %+v, want row 2 waiting for its roles", pending)
+	}
+	if got := mustMember(t, db, "org_a", userID(1)); !slices.Equal(got.Roles, []string{"coach", "member"}) {
+		t.Errorf("member roles = %v", got.Roles)
+	}
+	items, err := db.Recent(t.Context(), "org_a", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 1 || items[0].Invitation.Email != m.Email {
+		t.Errorf("invitations = %+v, want one for %s", items, m.Email)
+	}
+}
+
+func testImportFinalRows(t *testing.T, db *DB) {
+	id := createImport(t, db, "org_a", "d1", importRows(1))
+	rows, err := db.PendingImportRows(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := rows[0]
+	done.Status = club.ImportCreated
+	if err := db.SaveImportRows(t.Context(), id, []club.ImportRow{done}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	again := rows[0]
+	again.Status, again.Reason = club.ImportFailed, "late"
+	if err := db.SaveImportRows(t.Context(), id, []club.ImportRow{again}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A row id of another import is not touched either.
+	other := createImport(t, db, "org_a", "d2", importRows(1))
+	if err := db.SaveImportRows(t.Context(), other, []club.ImportRow{again}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ImportRows(t.Context(), "org_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Status != club.ImportCreated || got[0].Reason != "" {
+		t.Errorf("row = %+v, want it created as first recorded", got[0])
+	}
+}
+
+func testImportFinish(t *testing.T, db *DB) {
+	id := createImport(t, db, "org_a", "d1", importRows(1))
+	for range 2 {
+		if err := db.FinishImport(t.Context(), id, at(3), event("org_a", club.ActionImportFinished)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	imp, err := db.ImportByID(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !imp.Done() || !imp.FinishedAt.Equal(at(3)) {
+		t.Errorf("import = %+v, want done at %v", imp, at(3))
+	}
+	if err := db.MarkImportRunning(t.Context(), id, at(4)); err != nil {
+		t.Fatal(err)
+	}
+	if imp, _ := db.ImportByID(t.Context(), id); !imp.Done() {
+		t.Errorf("a finished import went back to %s", imp.Status)
+	}
+	if got := actions(allEvents(t, db)); !slices.Equal(got, []string{club.ActionImportFinished, club.ActionImportStarted}) {
+		t.Errorf("audit = %v, want one start and one finish", got)
+	}
+}
+
+func testImportLarge(t *testing.T, db *DB) {
+	id := createImport(t, db, "org_a", "d1", importRows(club.MaxImportRows))
+	imp, err := db.Import(t.Context(), "org_a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Counts.Pending != club.MaxImportRows {
+		t.Errorf("pending = %d, want %d", imp.Counts.Pending, club.MaxImportRows)
+	}
+}
