@@ -59,7 +59,11 @@ func (d *memDirectory) Members(_ context.Context, code string, q club.MemberQuer
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []club.Member
+	clubTotal := 0
 	for _, m := range d.members {
+		if m.ClubCode == code && !m.Pending {
+			clubTotal++
+		}
 		if m.ClubCode == code && !m.Pending && strings.Contains(strings.ToLower(m.Name()+" "+m.Email), strings.ToLower(q.Search)) {
 			out = append(out, m)
 		}
@@ -78,7 +82,7 @@ func (d *memDirectory) Members(_ context.Context, code string, q club.MemberQuer
 	total := len(out)
 	lo := min(q.Offset, total)
 	hi := min(lo+q.Limit, total)
-	return club.MemberPage{Members: out[lo:hi], Total: total}, nil
+	return club.MemberPage{Members: out[lo:hi], Total: total, ClubTotal: clubTotal}, nil
 }
 
 func (d *memDirectory) CountWithRole(_ context.Context, code, role string) (int, error) {

@@ -52,14 +52,7 @@ func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.
 	if err != nil {
 		return views.MemberList{}, fmt.Errorf("web: members: %w", err)
 	}
-	clubTotal := res.Total
-	if search != "" {
-		all, err := s.directory.Members(ctx, id.ClubCode, club.MemberQuery{Sort: srt, Limit: 1})
-		if err != nil {
-			return views.MemberList{}, fmt.Errorf("web: members count: %w", err)
-		}
-		clubTotal = all.Total
-	}
+	clubTotal := res.ClubTotal
 	synced, err := s.fresh.LastSynced(ctx, id.ClubCode)
 	if err != nil {
 		s.logger.WarnContext(ctx, "web: last synced", "err", err)

@@ -108,7 +108,10 @@ const MaxPageSize = 100
 // MemberPage is one page of members and the total that matched.
 type MemberPage struct {
 	Members []Member
-	Total   int
+	Total   int // members matching the query
+	// ClubTotal is every listed member of the club, whatever the search;
+	// implementations fill it, counting once where they can.
+	ClubTotal int
 }
 
 // Actor is who performs an action: a signed-in person acting in a club.

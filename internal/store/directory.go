@@ -104,10 +104,28 @@ func (db *DB) Members(ctx context.Context, clubCode string, q club.MemberQuery) 
 
 	// A short page is the last one and tells the total by itself: a search
 	// that matches few members scans the club once, not twice.
-	if n := len(page.Members); n < limit && (n > 0 || offset == 0) {
-		page.Total = offset + n
-	} else if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE `+where, args...).Scan(&page.Total); err != nil {
-		return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
+	// With a search, one scan of the club counts both the matches and the
+	// whole club.
+	short := len(page.Members) < limit && (len(page.Members) > 0 || offset == 0)
+	clubWhere, clubArgs := db.memberFilter(clubCode, "")
+	switch {
+	case short:
+		page.Total = offset + len(page.Members)
+		if len(args) == len(clubArgs) {
+			page.ClubTotal = page.Total
+		} else if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE `+clubWhere, clubArgs...).Scan(&page.ClubTotal); err != nil {
+			return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
+		}
+	case len(args) == len(clubArgs):
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE `+where, args...).Scan(&page.Total); err != nil {
+			return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
+		}
+		page.ClubTotal = page.Total
+	default:
+		q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN ` + db.contains("search", "$2") + ` THEN 1 ELSE 0 END), 0) FROM memberships WHERE ` + clubWhere
+		if err := db.read.QueryRowContext(ctx, q, args...).Scan(&page.ClubTotal, &page.Total); err != nil {
+			return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
+		}
 	}
 	if len(ids) == 0 {
 		return page, nil

@@ -514,6 +514,9 @@ func testMembersSearch(t *testing.T, db *DB) {
 			if err != nil {
 				t.Fatalf("members: %v", err)
 			}
+			if p.ClubTotal != 13 {
+				t.Errorf("club total = %d, want 13 whatever the search", p.ClubTotal)
+			}
 			switch {
 			case tt.search == "t_o":
 				if p.Total != 0 {
@@ -536,7 +539,7 @@ func testMembersSearch(t *testing.T, db *DB) {
 		t.Fatalf("members: %v", err)
 	}
 	all, _ := db.Members(t.Context(), "org_a", club.MemberQuery{Search: "a", Limit: club.MaxPageSize})
-	if len(p.Members) != 1 || p.Members[0].UserID != all.Members[1].UserID || p.Total != all.Total {
+	if len(p.Members) != 1 || p.Members[0].UserID != all.Members[1].UserID || p.Total != all.Total || p.ClubTotal != 13 {
 		t.Errorf("second search result page = %v of %d, want %s of %d", ids(p.Members), p.Total, all.Members[1].UserID, all.Total)
 	}
 }
