@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -113,6 +114,7 @@ func startCluster(t *testing.T, n int) *cluster {
 			Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
 			Registerer: reg, Gatherer: reg, Ready: db.Ping, Notify: in.jobs.NotifyInvitations,
 			Webhooks: in.jobs, WebhookVerifier: kinde.NewWebhookVerifier(c.emu.Issuer(), nil), Imports: in.jobs,
+			Importer: club.NewImporter(db, db, admin, nil, nil),
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
@@ -141,8 +143,6 @@ func startCluster(t *testing.T, n int) *cluster {
 
 // TestSeveralInstances runs two portal instances against one PostgreSQL
 // schema behind a balancer that sends each request to the next instance.
-// (An import started on one instance showing progress on the other is
-// part B's import subtest.)
 func TestSeveralInstances(t *testing.T) {
 	c := startCluster(t, 2)
 	ctx := t.Context()
@@ -178,6 +178,64 @@ func TestSeveralInstances(t *testing.T) {
 				t.Errorf("%s: GET /members = %d with %d member rows, want 200 and the club's members",
 					in.name, res.StatusCode, d.Find(`[data-testid="member-row"]`).Length())
 			}
+		}
+	})
+
+	t.Run("an import started on one shows its progress on the other", func(t *testing.T) {
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		follow := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		signIn(t, follow, c.lb, "olivia@example.org")
+		lbURL, _ := url.Parse(c.lb)
+		withCookies := func(req *http.Request) *http.Request {
+			for _, ck := range jar.Cookies(lbURL) {
+				req.AddCookie(ck)
+			}
+			return req
+		}
+		csv := "email,first_name,last_name,roles\nimport-one@example.org,Ina,One,member\nimport-two@example.org,Ivo,Two,coach\n"
+		form := url.Values{"file_name": {"members.csv"}, "csv": {csv}}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.url+"/members/import/start", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := client.Do(withCookies(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc := res.Header.Get("Location")
+		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/imports/") {
+			t.Fatalf("start on %s = %d to %q, want 303 to the progress page", a.name, res.StatusCode, loc)
+		}
+		req, _ = http.NewRequestWithContext(ctx, http.MethodGet, b.url+loc, nil)
+		res, err = http.DefaultClient.Do(withCookies(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := goquery.NewDocumentFromReader(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || d.Find(`[data-testid="import-progress"]`).Length() != 1 {
+			t.Fatalf("progress on %s = %d, want 200 with the progress block", b.name, res.StatusCode)
+		}
+		if got, want := d.Find(`[data-testid="import-bar"]`).AttrOr("max", ""), "2"; got != want {
+			t.Errorf("progress on %s counts %s rows to run, want %s", b.name, got, want)
+		}
+		// The import job runs once, on one of the instances.
+		select {
+		case <-a.imports:
+		case <-b.imports:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the import job never ran")
+		}
+		select {
+		case id := <-a.imports:
+			t.Errorf("import job %d ran a second time (on %s)", id, a.name)
+		case id := <-b.imports:
+			t.Errorf("import job %d ran a second time (on %s)", id, b.name)
+		default:
 		}
 	})
 
