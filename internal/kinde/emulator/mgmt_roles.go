@@ -120,6 +120,13 @@ func (e *Emulator) apiGetRole(w http.ResponseWriter, r *http.Request, c *apiCall
 }
 
 func (e *Emulator) apiGetPermissions(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	return e.permissionsPage(w, r, c, "p", func() ([]Permission, error) { return e.world.Permissions(), nil })
+}
+
+// permissionsPage validates the paging and sort parameters, loads the
+// permissions, and answers one page of them in Kinde's permissions envelope
+// (the shape GetPermissions and GetRolePermissions share).
+func (e *Emulator) permissionsPage(w http.ResponseWriter, r *http.Request, c *apiCall, cursor string, load func() ([]Permission, error)) error {
 	size, err := pageSize(r)
 	if err != nil {
 		return err
@@ -128,7 +135,10 @@ func (e *Emulator) apiGetPermissions(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
-	perms := e.world.Permissions()
+	perms, err := load()
+	if err != nil {
+		return err
+	}
 	switch sort {
 	case "name_asc":
 		slices.SortStableFunc(perms, func(a, b Permission) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
@@ -139,11 +149,11 @@ func (e *Emulator) apiGetPermissions(w http.ResponseWriter, r *http.Request, c *
 	case "id_desc":
 		slices.SortStableFunc(perms, func(a, b Permission) int { return cmp.Compare(b.ID, a.ID) })
 	}
-	offset, err := decodeCursor("p", r.URL.Query().Get("next_token"))
+	offset, err := decodeCursor(cursor, r.URL.Query().Get("next_token"))
 	if err != nil {
 		return err
 	}
-	page, next, err := pageOf(perms, offset, size, "p")
+	page, next, err := pageOf(perms, offset, size, cursor)
 	if err != nil {
 		return err
 	}
@@ -187,57 +197,17 @@ func (e *Emulator) apiCreatePermission(w http.ResponseWriter, r *http.Request, c
 // apiGetRolePermissions lists the permissions a role grants, paged like
 // GetPermissions.
 func (e *Emulator) apiGetRolePermissions(w http.ResponseWriter, r *http.Request, c *apiCall) error {
-	size, err := pageSize(r)
-	if err != nil {
-		return err
-	}
-	sort, err := oneOf(r, "sort", "name_asc", "name_desc", "id_asc", "id_desc")
-	if err != nil {
-		return err
-	}
-	rl, ok := e.world.RoleByID(r.PathValue("role_id"))
-	if !ok {
-		return notFound("role", r.PathValue("role_id"))
-	}
-	perms := make([]Permission, 0, len(rl.PermissionIDs))
-	for _, p := range e.world.Permissions() {
-		if slices.Contains(rl.PermissionIDs, p.ID) {
-			perms = append(perms, p)
+	return e.permissionsPage(w, r, c, "rp", func() ([]Permission, error) {
+		rl, ok := e.world.RoleByID(r.PathValue("role_id"))
+		if !ok {
+			return nil, notFound("role", r.PathValue("role_id"))
 		}
-	}
-	switch sort {
-	case "name_asc":
-		slices.SortStableFunc(perms, func(a, b Permission) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
-	case "name_desc":
-		slices.SortStableFunc(perms, func(a, b Permission) int { return cmp.Compare(strings.ToLower(b.Name), strings.ToLower(a.Name)) })
-	case "id_asc":
-		slices.SortStableFunc(perms, func(a, b Permission) int { return cmp.Compare(a.ID, b.ID) })
-	case "id_desc":
-		slices.SortStableFunc(perms, func(a, b Permission) int { return cmp.Compare(b.ID, a.ID) })
-	}
-	offset, err := decodeCursor("rp", r.URL.Query().Get("next_token"))
-	if err != nil {
-		return err
-	}
-	page, next, err := pageOf(perms, offset, size, "rp")
-	if err != nil {
-		return err
-	}
-	type perm struct {
-		ID          string `json:"id"`
-		Key         string `json:"key"`
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
-	items := make([]perm, 0, len(page))
-	for _, p := range page {
-		items = append(items, perm(p))
-	}
-	resp := struct {
-		Code        string `json:"code"`
-		Message     string `json:"message"`
-		Permissions []perm `json:"permissions"`
-		NextToken   string `json:"next_token,omitempty"`
-	}{"OK", "Success", items, next}
-	return e.ok(w, c, http.StatusOK, resp)
+		perms := make([]Permission, 0, len(rl.PermissionIDs))
+		for _, p := range e.world.Permissions() {
+			if slices.Contains(rl.PermissionIDs, p.ID) {
+				perms = append(perms, p)
+			}
+		}
+		return perms, nil
+	})
 }
