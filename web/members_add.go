@@ -98,7 +98,7 @@ func (s *Server) memberAdded(w http.ResponseWriter, r *http.Request, id club.Ide
 		s.redirect(w, r, "/members")
 		return nil
 	}
-	list, err := s.memberList(r.Context(), id, roles, "", "", 1)
+	list, err := s.memberList(r.Context(), id, roles, "", "", 1, false)
 	if err != nil {
 		return err
 	}

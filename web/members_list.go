@@ -24,8 +24,7 @@ func (s *Server) handleMembersList() http.Handler {
 			// form needs Kinde's roles.
 			s.logger.WarnContext(r.Context(), "web: roles for members page", "err", err)
 		}
-		s.syncFirstVisit(r.Context(), id)
-		list, err := s.memberList(r.Context(), id, roles, q.Get("q"), q.Get("sort"), pageParam(q.Get("page")))
+		list, err := s.memberList(r.Context(), id, roles, q.Get("q"), q.Get("sort"), pageParam(q.Get("page")), true)
 		if err != nil {
 			return err
 		}
@@ -42,8 +41,21 @@ func (s *Server) handleMembersList() http.Handler {
 	})
 }
 
-// memberList reads one page of the current club's members.
-func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.Role, search, sort string, page int) (views.MemberList, error) {
+// memberList reads one page of the current club's members. With
+// syncIfNever, a club whose members were never read from Kinde is synced
+// first, so an owner never sees an empty list for a club that has members;
+// a failed sync is logged and the page shows what the directory has.
+func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.Role, search, sort string, page int, syncIfNever bool) (views.MemberList, error) {
+	synced, err := s.fresh.LastSynced(ctx, id.ClubCode)
+	if err != nil {
+		s.logger.WarnContext(ctx, "web: last synced", "err", err)
+	} else if synced.IsZero() && syncIfNever && viewAsFrom(ctx) == nil { // a staff view changes nothing
+		if _, err := s.service.Sync(ctx, id.Actor(), currentClub(id)); err != nil {
+			s.logger.WarnContext(ctx, "web: first sync of club", "err", err)
+		} else {
+			synced = s.now()
+		}
+	}
 	search = searchParam(search)
 	srt := club.ParseMemberSort(sort)
 	res, err := s.directory.Members(ctx, id.ClubCode, club.MemberQuery{
@@ -53,10 +65,6 @@ func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.
 		return views.MemberList{}, fmt.Errorf("web: members: %w", err)
 	}
 	clubTotal := res.ClubTotal
-	synced, err := s.fresh.LastSynced(ctx, id.ClubCode)
-	if err != nil {
-		s.logger.WarnContext(ctx, "web: last synced", "err", err)
-	}
 	list := views.MemberList{
 		ClubName:   clubName(id, id.ClubCode),
 		Query:      search,
@@ -73,21 +81,4 @@ func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.
 		list.Rows = append(list.Rows, memberRow(m, roles, id))
 	}
 	return list, nil
-}
-
-// syncFirstVisit fills the directory from Kinde the first time a club's
-// members are shown, so an owner never sees an empty list for a club that
-// has members. Later visits read the directory only; a failure here is
-// logged and the page shows what the directory has, with "never synced".
-func (s *Server) syncFirstVisit(ctx context.Context, id club.Identity) {
-	if viewAsFrom(ctx) != nil {
-		return // a staff view changes nothing, not even the directory
-	}
-	synced, err := s.fresh.LastSynced(ctx, id.ClubCode)
-	if err != nil || !synced.IsZero() {
-		return
-	}
-	if _, err := s.service.Sync(ctx, id.Actor(), currentClub(id)); err != nil {
-		s.logger.WarnContext(ctx, "web: first sync of club", "err", err)
-	}
 }
