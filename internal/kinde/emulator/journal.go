@@ -27,10 +27,13 @@ const journalLimit = 10000
 type journal struct {
 	mu      sync.Mutex
 	entries []Request
+	// counts are the requests per operation ("" for all) since the last
+	// reset; unlike entries, they are never trimmed.
+	counts  map[string]int
 	waiters []chan struct{}
 }
 
-func newJournal() *journal { return &journal{} }
+func newJournal() *journal { return &journal{counts: map[string]int{}} }
 
 func (j *journal) add(r Request) {
 	j.mu.Lock()
@@ -42,6 +45,10 @@ func (j *journal) add(r Request) {
 		j.entries = j.entries[:n]
 	}
 	j.entries = append(j.entries, r)
+	j.counts[""]++
+	if r.Operation != "" {
+		j.counts[r.Operation]++
+	}
 	ws := j.waiters
 	j.waiters = nil
 	j.mu.Unlock()
@@ -60,6 +67,13 @@ func (j *journal) reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.entries = nil
+	clear(j.counts)
+}
+
+func (j *journal) count(operation string) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.counts[operation]
 }
 
 // changed returns a channel closed at the next journal entry.
@@ -71,22 +85,17 @@ func (j *journal) changed() <-chan struct{} {
 	return ch
 }
 
-// Requests returns the journal: every request served since the start or the
-// last ResetRequests, oldest first. Control-plane calls are not recorded.
+// Requests returns the journal: the requests served since the start or the
+// last ResetRequests, oldest first, up to the latest 10,000 (older ones are
+// dropped in halves). Control-plane calls are not recorded.
 func (e *Emulator) Requests() []Request { return e.journal.list() }
 
-// RequestCount returns how many journal entries have the given operation
-// (an operationId such as "getUsers", or an OP endpoint name such as
-// "oauth2.token"); "" counts every entry.
-func (e *Emulator) RequestCount(operation string) int {
-	n := 0
-	for _, r := range e.journal.list() {
-		if operation == "" || r.Operation == operation {
-			n++
-		}
-	}
-	return n
-}
+// RequestCount returns how many requests with the given operation (an
+// operationId such as "getUsers", or an OP endpoint name such as
+// "oauth2.token") were served since the start or the last ResetRequests;
+// "" counts every request. The count is exact even once the journal has
+// dropped old entries.
+func (e *Emulator) RequestCount(operation string) int { return e.journal.count(operation) }
 
 // ResetRequests empties the journal.
 func (e *Emulator) ResetRequests() { e.journal.reset() }
