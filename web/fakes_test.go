@@ -21,8 +21,9 @@ type memDirectory struct {
 	clubs   map[string]club.Club
 	stale   map[string]time.Time
 	audit   []club.AuditEvent
-	invites []club.Invitation
-	writes  atomic.Int64
+	// outbox is every invitation queued, oldest first; tests set statuses.
+	outbox []club.OutboxItem
+	writes atomic.Int64
 }
 
 func newMemDirectory() *memDirectory {
@@ -107,9 +108,106 @@ func (d *memDirectory) SaveMember(_ context.Context, m club.Member, ev *club.Aud
 		d.audit = append(d.audit, *ev)
 	}
 	if inv != nil {
-		d.invites = append(d.invites, *inv)
+		d.queue(*inv)
 	}
 	return nil
+}
+
+// queue adds inv to the outbox; d.mu is held.
+func (d *memDirectory) queue(inv club.Invitation) {
+	d.outbox = append(d.outbox, club.OutboxItem{ID: int64(len(d.outbox) + 1), Invitation: inv, Status: club.InvitationQueued, CreatedAt: t0})
+}
+
+// setInvitation changes the outbox item id as a mail worker would.
+func (d *memDirectory) setInvitation(id int64, change func(*club.OutboxItem)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	change(&d.outbox[id-1])
+}
+
+func (d *memDirectory) invitations() []club.OutboxItem {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.outbox)
+}
+
+// latestInvitation returns the newest outbox item to email in the club;
+// d.mu is held.
+func (d *memDirectory) latestInvitation(code, email string) (club.OutboxItem, bool) {
+	for i := len(d.outbox) - 1; i >= 0; i-- {
+		if it := d.outbox[i]; it.Invitation.ClubCode == code && it.Invitation.Email == email {
+			return it, true
+		}
+	}
+	return club.OutboxItem{}, false
+}
+
+// memberByEmail returns the listed member of the club with email; d.mu is
+// held.
+func (d *memDirectory) memberByEmail(code, email string) (club.Member, bool) {
+	p, ok := d.people[email]
+	if !ok {
+		return club.Member{}, false
+	}
+	m, ok := d.members[code+"/"+p.ID]
+	return m, ok && !m.Pending
+}
+
+func (d *memDirectory) QueueInvitation(_ context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(club.OutboxItem, bool) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.members[inv.ClubCode+"/"+userID]; !ok || m.Pending {
+		return fmt.Errorf("mem: queue invitation: %w", club.ErrNotFound)
+	}
+	if err := allow(d.latestInvitation(inv.ClubCode, inv.Email)); err != nil {
+		return err
+	}
+	d.writes.Add(1)
+	d.queue(inv)
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) ClubInvitations(_ context.Context, code string, offset, limit int) (club.InvitationPage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	page := club.InvitationPage{Items: []club.ClubInvitation{}}
+	for i := len(d.outbox) - 1; i >= 0; i-- {
+		it := d.outbox[i]
+		if it.Invitation.ClubCode != code {
+			continue
+		}
+		page.Total++
+		if page.Total <= offset || len(page.Items) >= limit {
+			continue
+		}
+		ci := club.ClubInvitation{OutboxItem: it}
+		if m, ok := d.memberByEmail(code, it.Invitation.Email); ok {
+			ci.MemberID = m.UserID
+		}
+		latest, _ := d.latestInvitation(code, it.Invitation.Email)
+		ci.Superseded = latest.ID != it.ID
+		page.Items = append(page.Items, ci)
+	}
+	return page, nil
+}
+
+func (d *memDirectory) FailedInvitations(_ context.Context, code string) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	seen := map[string]bool{}
+	for i := len(d.outbox) - 1; i >= 0; i-- {
+		it := d.outbox[i]
+		if it.Invitation.ClubCode != code || seen[it.Invitation.Email] {
+			continue
+		}
+		seen[it.Invitation.Email] = true
+		if _, ok := d.memberByEmail(code, it.Invitation.Email); ok && it.Status == club.InvitationFailed {
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev club.AuditEvent) error {

@@ -107,6 +107,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Service:     club.NewService(e.dir, e.kinde, e.clock, nil),
 		Directory:   e.dir,
 		AuditLog:    e.audit,
+		Invitations: e.dir,
 		Mailbox:     e.mailbox,
 		Auth:        e.auth,
 		Roles:       &fakeRoles{},

@@ -77,7 +77,7 @@ func startPortal(t *testing.T) *portal {
 	reg := prometheus.NewRegistry()
 	h := web.NewServer(web.Deps{
 		Logger: logger, PublicURL: base, KindeIssuer: emu.Issuer(),
-		Service: club.NewService(db, admin, nil, logger), Directory: db, AuditLog: db, Outbox: db, Mailbox: db,
+		Service: club.NewService(db, admin, nil, logger), Directory: db, AuditLog: db, Invitations: db, Mailbox: db,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
 		Registerer: reg, Gatherer: reg, Ready: db.Ping,
 	})

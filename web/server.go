@@ -67,7 +67,8 @@ type Deps struct {
 	Service   *club.Service
 	Directory club.Directory
 	AuditLog  club.AuditLog
-	Outbox    club.Outbox
+	// Invitations lists the club's invitation emails for its admins.
+	Invitations club.Invitations
 	// Mailbox is the development mailbox; nil outside development, and then
 	// its pages do not exist.
 	Mailbox club.DevMailbox
@@ -121,7 +122,7 @@ type Server struct {
 	service   *club.Service
 	directory club.Directory
 	audit     club.AuditLog
-	outbox    club.Outbox
+	invites   club.Invitations
 	mailbox   club.DevMailbox
 	auth      Authenticator
 	roles     RoleSource
@@ -157,9 +158,9 @@ func NewServer(d Deps) http.Handler {
 
 func newServer(d Deps) *Server {
 	switch {
-	case d.Service == nil, d.Directory == nil, d.AuditLog == nil, d.Auth == nil, d.Roles == nil,
+	case d.Service == nil, d.Directory == nil, d.AuditLog == nil, d.Invitations == nil, d.Auth == nil, d.Roles == nil,
 		d.Freshness == nil, d.Sessions == nil, d.Assets == nil:
-		panic("web: NewServer: Service, Directory, AuditLog, Auth, Roles, Freshness, Sessions and Assets are required")
+		panic("web: NewServer: Service, Directory, AuditLog, Invitations, Auth, Roles, Freshness, Sessions and Assets are required")
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -202,7 +203,7 @@ func newServer(d Deps) *Server {
 		service:   d.Service,
 		directory: d.Directory,
 		audit:     d.AuditLog,
-		outbox:    d.Outbox,
+		invites:   d.Invitations,
 		mailbox:   d.Mailbox,
 		auth:      d.Auth,
 		roles:     d.Roles,

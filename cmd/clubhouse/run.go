@@ -124,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer func() { _ = jobs.Stop(context.WithoutCancel(ctx)) }()
 	handler := web.NewServer(web.Deps{
 		Logger: logger, PublicURL: cfg.PublicURL, KindeIssuer: cfg.Kinde.Domain,
-		Service: svc, Directory: db, AuditLog: db, Outbox: db, Mailbox: mailbox,
+		Service: svc, Directory: db, AuditLog: db, Invitations: db, Mailbox: mailbox,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets, Now: time.Now,
 		Registerer: registry, Gatherer: registry, Ready: db.Ping, Notify: jobs.NotifyInvitations,
 		Webhooks: jobs, WebhookVerifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient), Imports: jobs, Importer: importer,

@@ -13,21 +13,25 @@ import (
 
 // memDirectory is an in-memory club.Directory for the service's unit tests.
 type memDirectory struct {
-	mu       sync.Mutex
-	people   map[string]club.Person // by email
-	members  map[string]club.Member // by club + "/" + user id
-	audit    []club.AuditEvent
-	invites  []club.Invitation
-	clubs    map[string]club.Club
-	creators map[string]string // club code -> creator
-	created  map[string]time.Time
-	stale    map[string]time.Time
-	writes   int
+	mu      sync.Mutex
+	people  map[string]club.Person // by email
+	members map[string]club.Member // by club + "/" + user id
+	audit   []club.AuditEvent
+	invites []club.Invitation
+	// lastInvite is the latest invitation per club code + "/" + email, as
+	// the outbox would report it; tests set its status.
+	lastInvite map[string]club.OutboxItem
+	clubs      map[string]club.Club
+	creators   map[string]string // club code -> creator
+	created    map[string]time.Time
+	stale      map[string]time.Time
+	writes     int
 }
 
 func newMemDirectory() *memDirectory {
 	return &memDirectory{people: map[string]club.Person{}, members: map[string]club.Member{}, clubs: map[string]club.Club{},
-		creators: map[string]string{}, created: map[string]time.Time{}, stale: map[string]time.Time{}}
+		creators: map[string]string{}, created: map[string]time.Time{}, stale: map[string]time.Time{},
+		lastInvite: map[string]club.OutboxItem{}}
 }
 
 func (d *memDirectory) PersonByEmail(_ context.Context, email string) (club.Person, error) {
@@ -83,8 +87,30 @@ func (d *memDirectory) SaveMember(_ context.Context, m club.Member, ev *club.Aud
 		d.audit = append(d.audit, *ev)
 	}
 	if inv != nil {
-		d.invites = append(d.invites, *inv)
+		d.queue(*inv)
 	}
+	return nil
+}
+
+// queue records inv as sent to the outbox; d.mu is held.
+func (d *memDirectory) queue(inv club.Invitation) {
+	d.invites = append(d.invites, inv)
+	d.lastInvite[inv.ClubCode+"/"+inv.Email] = club.OutboxItem{ID: int64(len(d.invites)), Invitation: inv, Status: club.InvitationQueued}
+}
+
+func (d *memDirectory) QueueInvitation(_ context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(club.OutboxItem, bool) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.members[inv.ClubCode+"/"+userID]; !ok || m.Pending {
+		return fmt.Errorf("mem: queue invitation: %w", club.ErrNotFound)
+	}
+	last, found := d.lastInvite[inv.ClubCode+"/"+inv.Email]
+	if err := allow(last, found); err != nil {
+		return err
+	}
+	d.writes++
+	d.queue(inv)
+	d.audit = append(d.audit, ev)
 	return nil
 }
 

@@ -152,6 +152,7 @@ const (
 	ActionClubSynced         = "club.synced"
 	ActionInvitationSent     = "invitation.sent"
 	ActionInvitationFailed   = "invitation.failed"
+	ActionInvitationResent   = "invitation.resent"
 
 	// Staff "view as": platform staff seeing a club as one of its members,
 	// read-only. The actor is the staff person, the target the person
@@ -251,6 +252,22 @@ type OutboxItem struct {
 	NextAttemptAt time.Time
 	CreatedAt     time.Time
 	SentAt        time.Time
+}
+
+// ClubInvitation is an invitation as the club's admins see it: the outbox
+// item and, while the person is still a listed member of the club, their
+// user id (for the resend action).
+type ClubInvitation struct {
+	OutboxItem
+	MemberID string // "" once they are no longer a member
+	// Superseded is true when a newer invitation went to the same address.
+	Superseded bool
+}
+
+// InvitationPage is one page of a club's invitations, newest first.
+type InvitationPage struct {
+	Items []ClubInvitation
+	Total int
 }
 
 // Mail is one message as delivered to the development mailbox.

@@ -38,6 +38,13 @@ type Directory interface {
 	// at or after since. It is how a double-submitted "create club" form
 	// creates one club.
 	RecentClubByCreator(ctx context.Context, creatorID, name string, since time.Time) (Club, error)
+	// QueueInvitation sends userID another invitation to the club, in one
+	// transaction that locks the membership: it returns ErrNotFound unless
+	// userID is a listed member of inv.ClubCode, passes allow the latest
+	// invitation to inv.Email in the club (found is false when there is
+	// none), and when allow returns nil queues inv and appends ev. An error
+	// from allow is returned as is and nothing is written.
+	QueueInvitation(ctx context.Context, userID string, inv Invitation, ev AuditEvent, allow func(last OutboxItem, found bool) error) error
 	// MarkClaimsStale records that userID's tokens no longer match their
 	// roles, so the portal refreshes them before authorizing their next
 	// request.
@@ -93,8 +100,17 @@ type Outbox interface {
 	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	// MarkFailed gives up on an item and appends ev, in one transaction.
 	MarkFailed(ctx context.Context, id int64, reason string, ev AuditEvent) error
-	// Recent lists a club's latest invitations, newest first (for owners).
-	Recent(ctx context.Context, clubCode string, limit int) ([]OutboxItem, error)
+}
+
+// Invitations is what a club's admins see of its invitation emails.
+// Implementation: internal/store.
+type Invitations interface {
+	// ClubInvitations lists a page of the club's invitations, newest first,
+	// with the member each was for while they are still one.
+	ClubInvitations(ctx context.Context, clubCode string, offset, limit int) (InvitationPage, error)
+	// FailedInvitations counts the club's current members whose latest
+	// invitation was given up on: what the owner should look at.
+	FailedInvitations(ctx context.Context, clubCode string) (int, error)
 }
 
 // DevMailbox keeps the mail sent under `make run`, for the development

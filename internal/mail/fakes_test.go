@@ -16,7 +16,6 @@ type fakeOutbox struct {
 	MarkSentFn   func(ctx context.Context, id int64, at time.Time) error
 	MarkRetryFn  func(ctx context.Context, id int64, next time.Time, reason string) error
 	MarkFailedFn func(ctx context.Context, id int64, reason string, ev club.AuditEvent) error
-	RecentFn     func(ctx context.Context, clubCode string, limit int) ([]club.OutboxItem, error)
 }
 
 var _ club.Outbox = (*fakeOutbox)(nil)
@@ -35,10 +34,6 @@ func (f *fakeOutbox) MarkRetry(ctx context.Context, id int64, next time.Time, re
 
 func (f *fakeOutbox) MarkFailed(ctx context.Context, id int64, reason string, ev club.AuditEvent) error {
 	return f.MarkFailedFn(ctx, id, reason, ev)
-}
-
-func (f *fakeOutbox) Recent(ctx context.Context, clubCode string, limit int) ([]club.OutboxItem, error) {
-	return f.RecentFn(ctx, clubCode, limit)
 }
 
 // senderFunc is a mail.Sender made of one function.

@@ -110,7 +110,7 @@ func startCluster(t *testing.T, n int) *cluster {
 		reg := prometheus.NewRegistry()
 		h := web.NewServer(web.Deps{
 			PublicURL: lbURL, KindeIssuer: c.emu.Issuer(),
-			Service: club.NewService(db, admin, nil, nil), Directory: db, AuditLog: db, Outbox: db,
+			Service: club.NewService(db, admin, nil, nil), Directory: db, AuditLog: db, Invitations: db,
 			Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
 			Registerer: reg, Gatherer: reg, Ready: db.Ping, Notify: in.jobs.NotifyInvitations,
 			Webhooks: in.jobs, WebhookVerifier: kinde.NewWebhookVerifier(c.emu.Issuer(), nil), Imports: in.jobs,

@@ -41,10 +41,11 @@ type DB struct {
 }
 
 var (
-	_ club.Directory  = (*DB)(nil)
-	_ club.AuditLog   = (*DB)(nil)
-	_ club.Outbox     = (*DB)(nil)
-	_ club.DevMailbox = (*DB)(nil)
+	_ club.Directory   = (*DB)(nil)
+	_ club.AuditLog    = (*DB)(nil)
+	_ club.Outbox      = (*DB)(nil)
+	_ club.Invitations = (*DB)(nil)
+	_ club.DevMailbox  = (*DB)(nil)
 )
 
 // busyTimeout is how long a SQLite connection waits for another process's
