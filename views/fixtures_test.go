@@ -138,6 +138,9 @@ func everyView(t *testing.T) []namedComponent {
 		{"edit roles page", EditRoles(EditRolesPage{Shell: shell("Edit roles"), Form: editForm})},
 		{"roles saved", RolesSavedFragment(RolesSaved{Row: testRows()[0], Now: testNow, CanEdit: true, Flashes: []layout.Flash{{Kind: layout.FlashSuccess, Text: "Saved roles for Mia Chen."}}})},
 		{"remove", RemoveMember(RemoveMemberPage{Shell: shell("Remove member"), MemberID: "kp_mia", Name: "Mia Chen", Email: "mia@example.org", ClubName: "Riverside Rowing Club", Error: "A club needs at least one owner."})},
+		{"members failed invitations", Members(MembersPage{Shell: shell("Members"), List: testList(), FailedInvitations: 2})},
+		{"invitations", Invitations(testInvitationsPage())},
+		{"invitations empty", Invitations(InvitationsPage{Shell: shell("Invitations"), Page: 1, PageSize: 50, Now: testNow})},
 		{"activity", Activity(testActivityPage())},
 		{"activity empty", Activity(ActivityPage{Shell: shell("Activity"), Now: testNow})},
 		{"mailbox", Mailbox(testMailboxPage())},
@@ -199,6 +202,21 @@ func testStaffAudit() StaffAuditPage {
 func withShell(p ErrorPage, s layout.ShellProps) ErrorPage {
 	p.Shell = s
 	return p
+}
+
+func testInvitationsPage() InvitationsPage {
+	return InvitationsPage{
+		Shell: testShell("Invitations"), Page: 1, PageSize: 50, Total: 4, Now: testNow,
+		Rows: []InvitationRow{
+			{ID: 4, Email: "ana@example.org", Name: "Ana Lopez", InvitedBy: "Olivia Hart", Status: InvitationSending, Created: testNow},
+			{ID: 3, Email: "mia@example.org", Name: "Mia Chen", InvitedBy: "Olivia Hart", Status: InvitationRetrying, Attempts: 2,
+				LastError: "the mail server did not answer", Created: testNow.Add(-time.Hour), NextTry: testNow.Add(10 * time.Minute)},
+			{ID: 2, Email: "adam@example.org", Name: "Adam Brooks", Status: InvitationSent, Created: testNow.Add(-48 * time.Hour),
+				Sent: testNow.Add(-47 * time.Hour), ResendID: "kp_adam"},
+			{ID: 1, Email: "lea@example.org", Name: "Lea Gone", Status: InvitationFailed, Attempts: 6,
+				LastError: "the mail server refused the address", Created: testNow.Add(-72 * time.Hour), ResendID: "kp_lea"},
+		},
+	}
 }
 
 func testActivityPage() ActivityPage {

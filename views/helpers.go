@@ -51,6 +51,17 @@ func MemberRolesURL(id string) string { return "/members/" + url.PathEscape(id) 
 // MemberRemoveURL is the remove confirmation (GET) and action (POST) of one member.
 func MemberRemoveURL(id string) string { return "/members/" + url.PathEscape(id) + "/remove" }
 
+// MemberInviteURL sends a member another invitation email (POST).
+func MemberInviteURL(id string) string { return "/members/" + url.PathEscape(id) + "/invite" }
+
+// InvitationsURL is a page of the club's invitations.
+func InvitationsURL(page int) string {
+	if page > 1 {
+		return "/invitations?page=" + strconv.Itoa(page)
+	}
+	return "/invitations"
+}
+
 // ActivityURL is the activity page for a person filter and page.
 func ActivityURL(person string, page int) string {
 	v := url.Values{}
@@ -126,6 +137,15 @@ func (l MemberList) pagination() components.PaginationProps {
 	return p
 }
 
+// failedInvitationsText tells the owner how many invitations never
+// arrived.
+func failedInvitationsText(n int) string {
+	if n == 1 {
+		return "1 member's invitation could not be sent, so they have no sign-in link."
+	}
+	return components.FormatCount(n) + " members' invitations could not be sent, so they have no sign-in link."
+}
+
 func (l MemberList) clubEmpty() bool { return l.ClubTotal == 0 && len(l.Rows) == 0 && l.Query == "" }
 
 func (l MemberList) noHits() bool { return len(l.Rows) == 0 && !l.clubEmpty() }
@@ -144,6 +164,46 @@ func (a ActivityPage) pagination() components.PaginationProps {
 		p.NextURL = ActivityURL(a.Person, page+1)
 	}
 	return p
+}
+
+func (p InvitationsPage) pagination() components.PaginationProps {
+	size := p.PageSize
+	if size <= 0 {
+		size = 50
+	}
+	page := max(p.Page, 1)
+	pp := components.PaginationProps{Page: page, Size: size, Total: p.Total, Label: "Invitation pages"}
+	if page > 1 {
+		pp.PrevURL = InvitationsURL(page - 1)
+	}
+	if page < components.PageCount(size, p.Total) {
+		pp.NextURL = InvitationsURL(page + 1)
+	}
+	return pp
+}
+
+// state names where an invitation is, in words, with the class of its
+// status pill.
+func (r InvitationRow) state() (label, class string) {
+	switch r.Status {
+	case InvitationSent:
+		return "Sent", "status status--ok"
+	case InvitationRetrying:
+		return "Retrying", "status status--wait"
+	case InvitationFailed:
+		return "Not sent", "status status--bad"
+	}
+	return "Sending", "status status--wait"
+}
+
+// attempts says how many sends failed: "1 attempt failed".
+func (r InvitationRow) attempts() string {
+	return attemptCount(r.Attempts) + " failed"
+}
+
+// attemptCount says n attempts: "1 attempt", "2 attempts".
+func attemptCount(n int) string {
+	return components.FormatCount(n) + " " + plural(n, "attempt", "attempts")
 }
 
 func (a ActivityPage) personName() string {
@@ -198,6 +258,8 @@ func ActionLabel(action string) string {
 		return "Sent an invitation"
 	case "invitation.failed":
 		return "Invitation could not be sent"
+	case "invitation.resent":
+		return "Sent the invitation again"
 	case "staff.view_as.started":
 		return "Staff view started (read-only)"
 	case "staff.view_as.page":

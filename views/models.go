@@ -69,6 +69,9 @@ type MembersPage struct {
 	// AddForm is the add-member form in the dialog; normally blank with
 	// "member" preselected (see BlankAddMemberForm). Shown when List.CanEdit.
 	AddForm AddMemberForm
+	// FailedInvitations is how many members' invitations were given up
+	// on; the page points the owner at them.
+	FailedInvitations int
 }
 
 // MemberList is one page of a club's members: the region htmx swaps on
@@ -187,6 +190,49 @@ type RemoveMemberPage struct {
 	Error    string // e.g. "A club needs at least one owner."
 	// CancelURL is where Cancel goes ("/members" when empty).
 	CancelURL string
+}
+
+// InvitationsPage is the club's invitation emails, newest first, for its
+// admins: what went out, what is being retried, what was given up on.
+type InvitationsPage struct {
+	Shell    layout.ShellProps
+	Rows     []InvitationRow
+	Page     int
+	PageSize int
+	Total    int
+	Now      time.Time
+}
+
+// InvitationState is where an invitation email is.
+type InvitationState string
+
+// Invitation states.
+const (
+	InvitationSending  InvitationState = "sending"  // queued, not tried yet
+	InvitationRetrying InvitationState = "retrying" // a send failed; another is scheduled
+	InvitationSent     InvitationState = "sent"
+	InvitationFailed   InvitationState = "failed" // given up on
+)
+
+// InvitationRow is one invitation email.
+type InvitationRow struct {
+	ID        int64
+	Email     string
+	Name      string
+	InvitedBy string
+	Status    InvitationState
+	Attempts  int    // failed sends so far
+	LastError string // short and safe
+	Created   time.Time
+	Sent      time.Time
+	NextTry   time.Time
+	// ResendID, when set, is the member a resend goes to: the person is
+	// still a member and this is their latest invitation.
+	ResendID string
+	// Superseded: a newer invitation went to the same address.
+	Superseded bool
+	// LeftClub: the person is no longer a member of the club.
+	LeftClub bool
 }
 
 // ActivityPage is the club's audit log, newest first.

@@ -250,3 +250,53 @@ func TestPortalWithEmulator(t *testing.T) {
 		t.Errorf("demoted admin's roles on /club = %v, want [member]", badges)
 	}
 }
+
+// An invitation the mail worker gave up on shows on the members page and
+// the invitations page, and "Send again" from there queues a new one:
+// through the real store and the real Kinde adapter.
+func TestInvitationGivenUpIsSentAgain(t *testing.T) {
+	p := startPortal(t)
+	owner := p.person(t)
+	owner.signIn("olivia@example.org").Body.Close()
+	res := owner.post("/members", url.Values{"email": {"newbie@example.org"}, "first_name": {"New"}, "last_name": {"Bie"}, "roles": {club.RoleMember}})
+	res.Body.Close()
+
+	// The mail worker tries and gives up.
+	items, err := p.db.ClaimDue(t.Context(), time.Now().Add(time.Minute), 10, time.Minute)
+	if err != nil || len(items) != 1 || items[0].Invitation.Email != "newbie@example.org" {
+		t.Fatalf("claimed %+v, %v; want newbie's invitation", items, err)
+	}
+	if err := p.db.MarkFailed(t.Context(), items[0].ID, "the mail server refused the address",
+		club.AuditEvent{ClubCode: items[0].Invitation.ClubCode, Action: club.ActionInvitationFailed, TargetEmail: "newbie@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+
+	d := owner.page(owner.get("/members"))
+	if notice := d.Find(`[data-testid="failed-invitations"]`); !strings.Contains(notice.Text(), "1 member's invitation could not be sent") {
+		t.Errorf("members page notice = %q, want one failed invitation", notice.Text())
+	}
+	d = owner.page(owner.get("/invitations"))
+	row := d.Find(`[data-testid="invitation-row"][data-email="newbie@example.org"]`)
+	if row.AttrOr("data-status", "") != "failed" || !strings.Contains(row.Text(), "the mail server refused the address") {
+		t.Fatalf("invitations row = %q, want newbie's given-up invitation and why", strings.Join(strings.Fields(row.Text()), " "))
+	}
+	form := row.Find("form")
+	vals := url.Values{}
+	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) { vals.Add(in.AttrOr("name", ""), in.AttrOr("value", "")) })
+	res = owner.post(form.AttrOr("action", ""), vals)
+	d = owner.page(res)
+	if res.Request.URL.Path != "/invitations" {
+		t.Fatalf("after Send again: at %s, want /invitations", res.Request.URL.Path)
+	}
+	if got := strings.TrimSpace(d.Find(`[data-testid="flash"]`).Text()); got != "A new invitation to newbie@example.org is on its way." {
+		t.Errorf("flash = %q", got)
+	}
+	var states []string
+	d.Find(`[data-testid="invitation-row"]`).Each(func(_ int, s *goquery.Selection) { states = append(states, s.AttrOr("data-status", "")) })
+	if !slices.Equal(states, []string{"sending", "failed"}) {
+		t.Errorf("invitations = %v, want the new one sending above the failed one", states)
+	}
+	if owner.page(owner.get("/members")).Find(`[data-testid="failed-invitations"]`).Length() != 0 {
+		t.Error("the members page still points at the failed invitation after it was sent again")
+	}
+}

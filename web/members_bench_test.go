@@ -42,7 +42,7 @@ func BenchmarkMembersPage10k(b *testing.B) {
 	if err := db.ReplaceMembers(b.Context(), club.Club{Code: riverside, Name: "Riverside Rowing Club"}, ms, time.Now(), club.AuditEvent{ClubCode: riverside, Action: club.ActionClubSynced, At: time.Now()}); err != nil {
 		b.Fatal(err)
 	}
-	e := newEnv(b, func(d *Deps) { d.Directory = db; d.Freshness = db })
+	e := newEnv(b, func(d *Deps) { d.Directory = db; d.Freshness = db; d.Invitations = db })
 	br := e.browser()
 	br.signIn(olivia)
 

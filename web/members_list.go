@@ -29,6 +29,12 @@ func (s *Server) handleMembersList() http.Handler {
 			return err
 		}
 		page := views.MembersPage{List: list, AddForm: blankAddForm(id, roles)}
+		if list.CanEdit && !wantsFragment(r) {
+			// A failed count only hides the notice; the list still shows.
+			if page.FailedInvitations, err = s.invites.FailedInvitations(r.Context(), id.ClubCode); err != nil {
+				s.logger.WarnContext(r.Context(), "web: failed invitations", "err", err)
+			}
+		}
 		return s.render(w, r, http.StatusOK, view{
 			Title: "Members",
 			Nav:   layout.NavMembers,

@@ -93,6 +93,7 @@ func (s *Server) shell(r *http.Request, title string, nav layout.Nav) layout.She
 		p.ClubName = clubName(id, id.ClubCode)
 	}
 	p.AdminNav = id.Can(club.PermMembersRead)
+	p.InvitationsNav = id.Can(club.PermMembersWrite)
 	for _, c := range id.Clubs {
 		name := c.Name
 		if name == "" {

@@ -58,6 +58,9 @@ func (s *Server) routeTable() []route {
 		{"POST", "/members/{id}/roles", inClub, club.PermMembersWrite, s.handleRolesChange()},
 		{"GET", "/members/{id}/remove", inClub, club.PermMembersWrite, s.handleRemoveConfirm()},
 		{"POST", "/members/{id}/remove", inClub, club.PermMembersWrite, s.handleRemove()},
+		{"POST", "/members/{id}/invite", inClub, club.PermMembersWrite, s.handleResendInvitation()},
+
+		{"GET", "/invitations", inClub, club.PermMembersWrite, s.handleInvitations()},
 
 		{"GET", "/activity", inClub, club.PermClubManage, s.handleActivity()},
 

@@ -43,13 +43,15 @@ func TestRouteTableAccess(t *testing.T) {
 		"GET /staff/audit":          {staffOnly, ""},
 		"GET /dev/mailbox":          {anyone, ""},
 		"GET /dev/mailbox/{id}":     {anyone, ""},
+		"POST /members/{id}/invite": {inClub, club.PermMembersWrite},
+		"GET /invitations":          {inClub, club.PermMembersWrite},
 		"GET /healthz":              {open, ""},
 		"GET /readyz":               {open, ""},
 		"GET /metrics":              {open, ""},
 		"GET /static/":              {open, ""},
 	}
 	e := newEnv(t)
-	s := newServer(Deps{Service: club.NewService(e.dir, e.kinde, nil, nil), Directory: e.dir, AuditLog: e.audit, Auth: e.auth,
+	s := newServer(Deps{Service: club.NewService(e.dir, e.kinde, nil, nil), Directory: e.dir, AuditLog: e.audit, Invitations: e.dir, Auth: e.auth,
 		Roles: &fakeRoles{}, Freshness: e.fresh, Sessions: e.records, Assets: mustAssets(t), Mailbox: e.mailbox})
 	seen := map[string]bool{}
 	for _, rt := range s.routes {

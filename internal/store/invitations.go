@@ -110,16 +110,20 @@ func (db *DB) ClubInvitations(ctx context.Context, clubCode string, offset, limi
 	return page, nil
 }
 
+// failedInvitationsQuery counts the given-up invitations of a club ($1)
+// that are the latest to a current member's address.
+const failedInvitationsQuery = `
+	SELECT COUNT(*) FROM outbox o
+	JOIN people p ON p.email = o.email
+	JOIN memberships m ON m.club_code = o.club_code AND m.user_id = p.id AND m.pending = FALSE
+	WHERE o.club_code = $1 AND o.status = 'failed'
+		AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.club_code = o.club_code AND n.email = o.email AND n.id > o.id)`
+
 // FailedInvitations counts the club's members whose latest invitation was
 // given up on; see club.Outbox.
 func (db *DB) FailedInvitations(ctx context.Context, clubCode string) (int, error) {
 	var n int
-	err := db.read.QueryRowContext(ctx, `
-		SELECT COUNT(*) FROM outbox o
-		JOIN people p ON p.email = o.email
-		JOIN memberships m ON m.club_code = o.club_code AND m.user_id = p.id AND m.pending = FALSE
-		WHERE o.club_code = $1 AND o.status = 'failed'
-			AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.club_code = o.club_code AND n.email = o.email AND n.id > o.id)`,
+	err := db.read.QueryRowContext(ctx, failedInvitationsQuery,
 		clubCode).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("store: failed invitations: %w", err)

@@ -105,3 +105,17 @@ func TestNoAuditRewrites(t *testing.T) {
 		t.Errorf("checked only %d files", checked)
 	}
 }
+
+// TestFailedInvitationsUsesIndexes checks SQLite's plan for the count the
+// members page shows: it reads only the club's given-up invitations, and
+// finds a newer one by index, however many invitations the club sent.
+func TestFailedInvitationsUsesIndexes(t *testing.T) {
+	t.Parallel()
+	db := openSQLiteTest(t)
+	plan := explain(t, db, failedInvitationsQuery, "org_a")
+	for _, want := range []string{"outbox_failed_by_club", "outbox_by_club_email"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("failed invitations plan:\n%s\nwant it to use %s", plan, want)
+		}
+	}
+}

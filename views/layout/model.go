@@ -32,9 +32,11 @@ const (
 	NavHome     Nav = "home"
 	NavMembers  Nav = "members"
 	NavActivity Nav = "activity"
-	NavSettings Nav = "settings"
-	NavMailbox  Nav = "mailbox"
-	NavStaff    Nav = "staff"
+	// NavInvitations is the club's invitation emails.
+	NavInvitations Nav = "invitations"
+	NavSettings    Nav = "settings"
+	NavMailbox     Nav = "mailbox"
+	NavStaff       Nav = "staff"
 )
 
 // StaffBanner is shown while platform staff view a club as one of its
@@ -97,6 +99,9 @@ type ShellProps struct {
 	Clubs []ClubLink
 	// AdminNav shows the admin items (Members, Activity) in the left nav.
 	AdminNav bool
+	// InvitationsNav adds Invitations to the admin nav (for those who add
+	// members).
+	InvitationsNav bool
 	// SettingsURL, when set, adds a Settings item to the admin nav.
 	SettingsURL string
 	// Active marks the current item of the left nav.
