@@ -219,16 +219,44 @@ func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev c
 	return nil
 }
 
-func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, ev club.AuditEvent) error {
+func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
 	d.writes.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	changes := syncChanges(d.members, c.Code, ms)
 	maps.DeleteFunc(d.members, func(_ string, m club.Member) bool { return m.ClubCode == c.Code })
 	for _, m := range ms {
 		d.members[c.Code+"/"+m.UserID] = m
 	}
-	d.audit = append(d.audit, ev)
-	return nil
+	if ev := event(changes); ev != nil {
+		d.audit = append(d.audit, *ev)
+	}
+	return changes, nil
+}
+
+// syncChanges is what replacing the club's members in cur (keyed by club
+// code + "/" + user id) with ms changes, pending memberships aside.
+func syncChanges(cur map[string]club.Member, code string, ms []club.Member) club.SyncChanges {
+	var ch club.SyncChanges
+	listed := map[string]bool{}
+	for _, m := range ms {
+		listed[m.UserID] = true
+		old, ok := cur[code+"/"+m.UserID]
+		switch {
+		case !ok || old.Pending:
+			ch.Joined++
+		case !slices.Equal(old.Roles, m.Roles):
+			ch.RolesChanged++
+		case old.Email != m.Email:
+			ch.Updated++
+		}
+	}
+	for _, m := range cur {
+		if m.ClubCode == code && !m.Pending && !listed[m.UserID] {
+			ch.Left++
+		}
+	}
+	return ch
 }
 
 func (d *memDirectory) SaveClub(_ context.Context, c club.Club, _ string, ev club.AuditEvent) error {

@@ -16,9 +16,6 @@ import (
 	"github.com/clubhouse/clubhouse/internal/store"
 )
 
-// reconcileActor is who the audit log shows for a scheduled reconciliation.
-var reconcileActor = club.Actor{Name: "Scheduled reconciliation"}
-
 // newJobs wires the background jobs (River) to the portal's parts: webhook
 // events go to the directory, invitation passes to the mail worker,
 // reconciliation to the club service. importRun is the bulk import's
@@ -40,7 +37,7 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 			},
 			Clubs: db.KnownClubs,
 			Reconcile: func(ctx context.Context, c club.Club) error {
-				_, err := svc.Sync(ctx, reconcileActor, c)
+				_, err := svc.Reconcile(ctx, c)
 				return err
 			},
 			Prune: func(ctx context.Context, before time.Time) error {

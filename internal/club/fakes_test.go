@@ -123,12 +123,29 @@ func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev c
 	return nil
 }
 
-func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, ev club.AuditEvent) error {
+func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.writes++
+	var changes club.SyncChanges
+	listed := map[string]bool{}
+	for _, m := range ms {
+		listed[m.UserID] = true
+		old, ok := d.members[c.Code+"/"+m.UserID]
+		switch {
+		case !ok || old.Pending:
+			changes.Joined++
+		case !slices.Equal(old.Roles, m.Roles):
+			changes.RolesChanged++
+		case old.Email != m.Email:
+			changes.Updated++
+		}
+	}
 	for k, m := range d.members {
 		if m.ClubCode == c.Code {
+			if !m.Pending && !listed[m.UserID] {
+				changes.Left++
+			}
 			delete(d.members, k)
 		}
 	}
@@ -136,8 +153,10 @@ func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.
 		d.members[c.Code+"/"+m.UserID] = m
 		d.people[m.Email] = club.Person{ID: m.UserID, Email: m.Email}
 	}
-	d.audit = append(d.audit, ev)
-	return nil
+	if ev := event(changes); ev != nil {
+		d.audit = append(d.audit, *ev)
+	}
+	return changes, nil
 }
 
 func (d *memDirectory) SaveClub(_ context.Context, c club.Club, creator string, ev club.AuditEvent) error {

@@ -2,6 +2,7 @@ package club
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -252,6 +253,40 @@ type OutboxItem struct {
 	NextAttemptAt time.Time
 	CreatedAt     time.Time
 	SentAt        time.Time
+}
+
+// SyncChanges is what replacing a club's members with Kinde's list changed
+// in the directory. Pending memberships (an add still under way) count
+// neither as joined nor as left.
+type SyncChanges struct {
+	Joined       int // listed now, not before
+	Left         int // listed before, not now
+	RolesChanged int // listed before and now, with other roles
+	Updated      int // listed before and now, same roles, another email
+}
+
+// None reports whether nothing changed.
+func (c SyncChanges) None() bool { return c == SyncChanges{} }
+
+// String says what changed: "2 joined, 1 left" or "no changes".
+func (c SyncChanges) String() string {
+	var parts []string
+	add := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+one)
+		case n > 1:
+			parts = append(parts, strconv.Itoa(n)+" "+many)
+		}
+	}
+	add(c.Joined, "joined", "joined")
+	add(c.Left, "left", "left")
+	add(c.RolesChanged, "with changed roles", "with changed roles")
+	add(c.Updated, "with a changed email", "with a changed email")
+	if len(parts) == 0 {
+		return "no changes"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ClubInvitation is an invitation as the club's admins see it: the outbox

@@ -28,9 +28,11 @@ type Directory interface {
 	// DeleteMember removes a membership and appends ev, in one transaction.
 	// Deleting a membership that does not exist is not an error.
 	DeleteMember(ctx context.Context, clubCode, userID string, ev AuditEvent) error
-	// ReplaceMembers makes the club's members exactly ms (as Kinde has them),
-	// records when that happened and appends ev, in one transaction.
-	ReplaceMembers(ctx context.Context, c Club, ms []Member, syncedAt time.Time, ev AuditEvent) error
+	// ReplaceMembers makes the club's members exactly ms (as Kinde has them)
+	// and records when that happened, in one transaction that also appends
+	// the audit row event returns for what changed (none when it returns
+	// nil). It returns what changed.
+	ReplaceMembers(ctx context.Context, c Club, ms []Member, syncedAt time.Time, event func(SyncChanges) *AuditEvent) (SyncChanges, error)
 	// SaveClub records a club created through the portal by creatorID, and
 	// appends ev.
 	SaveClub(ctx context.Context, c Club, creatorID string, ev AuditEvent) error

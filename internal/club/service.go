@@ -251,22 +251,42 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID 
 }
 
 // Sync replaces the directory's copy of the club's members with Kinde's,
-// following every page of Kinde's list.
+// following every page of Kinde's list, and records who asked and what
+// changed. It returns how many members Kinde listed.
 func (s *Service) Sync(ctx context.Context, actor Actor, c Club) (int, error) {
+	n, _, err := s.sync(ctx, actor, c, true)
+	return n, err
+}
+
+// Reconcile is the scheduled Sync that catches what webhooks missed. It
+// records itself in the club's activity only when it changed something,
+// so a club whose directory was already right does not fill its log.
+func (s *Service) Reconcile(ctx context.Context, c Club) (SyncChanges, error) {
+	_, changes, err := s.sync(ctx, Actor{Name: "Scheduled reconciliation"}, c, false)
+	return changes, err
+}
+
+func (s *Service) sync(ctx context.Context, actor Actor, c Club, always bool) (int, SyncChanges, error) {
 	ms, err := s.kinde.ClubMembers(ctx, c.Code)
 	if err != nil {
-		return 0, kindeError("sync club", err)
+		return 0, SyncChanges{}, kindeError("sync club", err)
 	}
 	for i := range ms {
 		ms[i].ClubCode = c.Code
 		ms[i].Roles = sortedCopy(ms[i].Roles)
 	}
-	ev := AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name, Action: ActionClubSynced,
-		Detail: fmt.Sprintf("%d members from Kinde", len(ms)), At: s.now().UTC()}
-	if err := s.dir.ReplaceMembers(ctx, c, ms, s.now().UTC(), ev); err != nil {
-		return 0, fmt.Errorf("club: sync: %w", err)
+	now := s.now().UTC()
+	changes, err := s.dir.ReplaceMembers(ctx, c, ms, now, func(ch SyncChanges) *AuditEvent {
+		if !always && ch.None() {
+			return nil
+		}
+		return &AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name, Action: ActionClubSynced,
+			Detail: fmt.Sprintf("%d members in Kinde: %s", len(ms), ch), At: now}
+	})
+	if err != nil {
+		return 0, SyncChanges{}, fmt.Errorf("club: sync: %w", err)
 	}
-	return len(ms), nil
+	return len(ms), changes, nil
 }
 
 // CreateClub creates a club with the actor as its owner. A second submit of

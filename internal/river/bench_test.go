@@ -40,7 +40,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 
 	db := openStore(b, database{url: "sqlite:" + b.TempDir() + "/bench.db"})
 	ctx := b.Context()
-	if err := db.ReplaceMembers(ctx, club.Club{Code: "org_bench"}, nil, time.Now(), club.AuditEvent{Action: club.ActionClubSynced}); err != nil {
+	if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_bench"}, nil, time.Now(), func(club.SyncChanges) *club.AuditEvent { return nil }); err != nil {
 		b.Fatal(err)
 	}
 	applied := make(chan struct{}, 1024)

@@ -64,7 +64,7 @@ type Handlers struct {
 	Invitations func(ctx context.Context) error
 	// Clubs lists the clubs to reconcile, most in need first.
 	Clubs func(ctx context.Context) ([]club.Club, error)
-	// Reconcile repairs one club's members from Kinde (club.Service.Sync).
+	// Reconcile repairs one club's members from Kinde (club.Service.Reconcile).
 	Reconcile func(ctx context.Context, c club.Club) error
 	// Prune forgets webhook deliveries received before a time.
 	Prune func(ctx context.Context, before time.Time) error

@@ -161,7 +161,7 @@ func TestOpenSQLiteMemory(t *testing.T) {
 	// for another.
 	ev := event("org_a", club.ActionClubSynced)
 	ms := []club.Member{newMember("org_a", 1, "Ana", "Alves", club.RoleOwner), newMember("org_a", 2, "Bruno", "Brito", club.RoleMember)}
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, at(1), ev); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, at(1), always(ev)); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 	inv := &club.Invitation{ClubCode: "org_a", Email: "c@example.org"}

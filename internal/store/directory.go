@@ -190,7 +190,7 @@ func (db *DB) SaveMember(ctx context.Context, m club.Member, ev *club.AuditEvent
 		if err != nil {
 			return err
 		}
-		if err := db.writeMembers(ctx, tx, m.ClubCode, []club.Member{m}, cur, false, now); err != nil {
+		if _, err := db.writeMembers(ctx, tx, m.ClubCode, []club.Member{m}, cur, false, now); err != nil {
 			return err
 		}
 		queuedAt := now
@@ -241,11 +241,13 @@ func (db *DB) DeleteMember(ctx context.Context, clubCode, userID string, ev club
 // without any, so a club never sees names another club typed into Kinde),
 // the join time and the email when ms has none, and a pending membership
 // while Kinde still shows it without roles.
-func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member, syncedAt time.Time, ev club.AuditEvent) error {
+func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member, syncedAt time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
 	if c.Code == "" {
-		return errors.New("store: replace members: club code is required")
+		return club.SyncChanges{}, errors.New("store: replace members: club code is required")
 	}
+	var changes club.SyncChanges
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		changes = club.SyncChanges{}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO clubs (code, name, last_synced_at) VALUES ($1, $2, $3)
 			ON CONFLICT (code) DO UPDATE SET
@@ -262,9 +264,12 @@ func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member,
 			keep[m.UserID] = true
 		}
 		var gone []string
-		for id := range cur {
+		for id, m := range cur {
 			if !keep[id] {
 				gone = append(gone, id)
+				if !m.Pending {
+					changes.Left++
+				}
 			}
 		}
 		slices.Sort(gone)
@@ -278,15 +283,30 @@ func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member,
 		}); err != nil {
 			return fmt.Errorf("remove members: %w", err)
 		}
-		if err := db.writeMembers(ctx, tx, c.Code, ms, cur, true, syncedAt); err != nil {
+		written, err := db.writeMembers(ctx, tx, c.Code, ms, cur, true, syncedAt)
+		if err != nil {
 			return err
 		}
-		return db.appendEvent(ctx, tx, ev)
+		for _, m := range written {
+			old, ok := cur[m.UserID]
+			switch before, after := ok && !old.Pending, !m.Pending; {
+			case !before && after:
+				changes.Joined++
+			case before && after && !slices.Equal(old.Roles, m.Roles):
+				changes.RolesChanged++
+			case before && after && old.Email != m.Email:
+				changes.Updated++
+			}
+		}
+		if ev := event(changes); ev != nil {
+			return db.appendEvent(ctx, tx, *ev)
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: replace members: %w", err)
+		return club.SyncChanges{}, fmt.Errorf("store: replace members: %w", err)
 	}
-	return nil
+	return changes, nil
 }
 
 // SaveClub records a club created through the portal by creatorID and

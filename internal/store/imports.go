@@ -219,7 +219,7 @@ func (db *DB) SaveImportRows(ctx context.Context, importID int64, rows []club.Im
 			if err != nil {
 				return err
 			}
-			if err := db.writeMembers(ctx, tx, code, list, cur, false, now); err != nil {
+			if _, err := db.writeMembers(ctx, tx, code, list, cur, false, now); err != nil {
 				return err
 			}
 		}

@@ -299,7 +299,7 @@ func (db *DB) applyPerson(ctx context.Context, tx *sql.Tx, ev club.KindeEvent) e
 		m := normalizeMember(club.Member{ClubCode: code, UserID: id, Email: pc.Person.Email,
 			FirstName: pc.Person.FirstName, LastName: pc.Person.LastName, Roles: want[code]})
 		old, existed := cur[id]
-		if err := db.writeMembers(ctx, tx, code, []club.Member{m}, cur, true, at); err != nil {
+		if _, err := db.writeMembers(ctx, tx, code, []club.Member{m}, cur, true, at); err != nil {
 			return err
 		}
 		switch {

@@ -147,7 +147,7 @@ func clubsOf(t *testing.T, db *DB, id string, codes ...string) []string {
 func testPersonEvents(t *testing.T, db *DB) {
 	ctx := t.Context()
 	// org_a and org_b are known (a sync, a membership); org_x is not.
-	if err := db.ReplaceMembers(ctx, club.Club{Code: "org_a", Name: "A"}, []club.Member{newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)}, at(0), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_a", Name: "A"}, []club.Member{newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)}, at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	save(t, db, newMember("org_b", 1, "Ana", "Alves", club.RoleMember))
@@ -221,7 +221,7 @@ func testPersonEvents(t *testing.T, db *DB) {
 }
 
 func testOutOfOrder(t *testing.T, db *DB) {
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	u := 3
@@ -268,7 +268,7 @@ func testOutOfOrder(t *testing.T, db *DB) {
 // in a shuffled order, as several job workers (or instances) would: the
 // newest event's state wins.
 func testConcurrentOutOfOrder(t *testing.T, db *DB) {
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	keys := []string{club.RoleMember, club.RoleCoach, club.RoleAdmin}
@@ -335,7 +335,7 @@ func testClubEvents(t *testing.T, db *DB) {
 
 func testKnownClubs(t *testing.T, db *DB) {
 	ctx := t.Context()
-	if err := db.ReplaceMembers(ctx, club.Club{Code: "org_synced", Name: "S"}, nil, at(5), event("org_synced", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_synced", Name: "S"}, nil, at(5), always(event("org_synced", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SaveClub(ctx, club.Club{Code: "org_created", Name: "C"}, userID(1), event("org_created", club.ActionClubCreated)); err != nil {

@@ -100,13 +100,13 @@ func (db *DB) loadRoles(ctx context.Context, q querier, clubCode string, ids []s
 //
 // When replace is set the rows come from Kinde, which knows less than the
 // portal: the club's own names and a pending state without roles are kept.
-func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, cur map[string]club.Member, replace bool, defaultJoined time.Time) error {
+func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, cur map[string]club.Member, replace bool, defaultJoined time.Time) ([]club.Member, error) {
 	// One row per user; a later entry wins.
 	index := map[string]int{}
 	list := make([]club.Member, 0, len(ms))
 	for _, m := range ms {
 		if m.UserID == "" {
-			return errors.New("write members: a member has no user id")
+			return nil, errors.New("write members: a member has no user id")
 		}
 		m = normalizeMember(m)
 		m.ClubCode = clubCode
@@ -127,7 +127,7 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 	slices.SortFunc(list, func(a, b club.Member) int { return strings.Compare(a.UserID, b.UserID) })
 	changed, final, err := db.upsertPeople(ctx, tx, people)
 	if err != nil {
-		return err
+		return nil, err
 	}
 
 	var write []club.Member
@@ -175,7 +175,7 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 				search = excluded.search`, args...)
 		return err
 	}); err != nil {
-		return fmt.Errorf("write memberships: %w", err)
+		return nil, fmt.Errorf("write memberships: %w", err)
 	}
 
 	if err := chunks(len(write), maxParams, func(lo, hi int) error {
@@ -186,7 +186,7 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		_, err := tx.ExecContext(ctx, `DELETE FROM membership_roles WHERE club_code = $1 AND user_id IN (`+db.params(2, hi-lo)+`)`, args...)
 		return err
 	}); err != nil {
-		return fmt.Errorf("clear roles: %w", err)
+		return nil, fmt.Errorf("clear roles: %w", err)
 	}
 	type roleRow struct{ userID, key string }
 	var roles []roleRow
@@ -203,12 +203,15 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		_, err := tx.ExecContext(ctx, `INSERT INTO membership_roles (club_code, user_id, role_key) VALUES `+db.rowParams(1, hi-lo, 3), args...)
 		return err
 	}); err != nil {
-		return fmt.Errorf("write roles: %w", err)
+		return nil, fmt.Errorf("write roles: %w", err)
 	}
 
 	// People whose email changed are also members elsewhere: their other
 	// memberships sort and search by the old address until refreshed.
-	return refreshKeys(ctx, tx, changed)
+	if err := refreshKeys(ctx, tx, changed); err != nil {
+		return nil, err
+	}
+	return write, nil
 }
 
 func sameMember(a, b club.Member) bool {

@@ -37,6 +37,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"DeleteMember", testDeleteMember},
 		{"ReplaceMembers", testReplaceMembers},
 		{"ReplaceMembersIsAtomic", testReplaceMembersAtomic},
+		{"ReplaceMembersReportsChanges", testReplaceMembersReportsChanges},
 		{"ReplaceMembersLarge", testReplaceMembersLarge},
 		{"ReplaceMembersSwapsEmails", testReplaceMembersSwap},
 		{"ReplaceMembersLongNames", testReplaceMembersLongNames},
@@ -85,6 +86,11 @@ func newMember(clubCode string, n int, first, last string, roles ...string) club
 
 func event(clubCode, action string) club.AuditEvent {
 	return club.AuditEvent{ClubCode: clubCode, ActorID: userID(999), ActorName: "Olga Owner", Action: action, At: base()}
+}
+
+// always records ev whatever a ReplaceMembers changed.
+func always(ev club.AuditEvent) func(club.SyncChanges) *club.AuditEvent {
+	return func(club.SyncChanges) *club.AuditEvent { return &ev }
 }
 
 func save(t *testing.T, db *DB, ms ...club.Member) {
@@ -659,7 +665,7 @@ func testReplaceMembers(t *testing.T, db *DB) {
 		{UserID: userID(5), Email: "no-join-time@example.org", Roles: []string{club.RoleMember}},
 	}
 	synced := at(60)
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a", Name: "Alpha"}, fromKinde, synced, event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a", Name: "Alpha"}, fromKinde, synced, always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 
@@ -699,7 +705,7 @@ func testReplaceMembers(t *testing.T, db *DB) {
 	// A second sync with the same list changes nothing but the sync time,
 	// and a sync without a name keeps the club's name.
 	before := listAll(t, db, "org_a")
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, at(70), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, at(70), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("second replace: %v", err)
 	}
 	if after := listAll(t, db, "org_a"); !reflect.DeepEqual(after, before) {
@@ -710,7 +716,7 @@ func testReplaceMembers(t *testing.T, db *DB) {
 	}
 
 	// Replacing with nobody empties the club.
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(80), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(80), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("empty replace: %v", err)
 	}
 	if got := listAll(t, db, "org_a"); len(got) != 0 {
@@ -724,8 +730,8 @@ func testReplaceMembers(t *testing.T, db *DB) {
 func testReplaceMembersAtomic(t *testing.T, db *DB) {
 	a := newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)
 	save(t, db, a)
-	err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a", Name: "Alpha"},
-		[]club.Member{newMember("org_a", 2, "Bruno", "Brito", club.RoleMember)}, at(60), club.AuditEvent{})
+	_, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a", Name: "Alpha"},
+		[]club.Member{newMember("org_a", 2, "Bruno", "Brito", club.RoleMember)}, at(60), always(club.AuditEvent{}))
 	if err == nil {
 		t.Fatal("ReplaceMembers with a bad event succeeded, want an error")
 	}
@@ -748,14 +754,14 @@ func testReplaceMembersLarge(t *testing.T, db *DB) {
 	for i := range ms {
 		ms[i] = newMember("org_a", i+1, fmt.Sprintf("First%04d", i), "Last", club.RoleMember, club.RoleCoach)
 	}
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, at(1), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 	if got, _ := db.CountWithRole(t.Context(), "org_a", club.RoleCoach); got != n {
 		t.Errorf("coaches = %d, want %d", got, n)
 	}
 	half := ms[:n/2]
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, half, at(2), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, half, at(2), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("second replace: %v", err)
 	}
 	p, err := db.Members(t.Context(), "org_a", club.MemberQuery{Limit: 1})
@@ -770,7 +776,7 @@ func testReplaceMembersSwap(t *testing.T, db *DB) {
 	save(t, db, a, b, newMember("org_b", 2, "Bruno", "B.", club.RoleMember))
 	a2, b2 := a, b
 	a2.Email, b2.Email = b.Email, a.Email
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a2, b2}, at(5), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a2, b2}, at(5), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace with swapped emails: %v", err)
 	}
 	for _, want := range []club.Member{a2, b2} {
@@ -790,7 +796,7 @@ func testReplaceMembersSwap(t *testing.T, db *DB) {
 func testReplaceMembersLongNames(t *testing.T, db *DB) {
 	long := strings.Repeat("Ñandú ", 600)
 	m := newMember("org_a", 1, long, long, club.RoleMember)
-	if err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{m}, at(1), event("org_a", club.ActionClubSynced)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{m}, at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 	if got := mustMember(t, db, "org_a", m.UserID); got.FirstName != long {
@@ -959,7 +965,8 @@ func testAuditAppendOnly(t *testing.T, db *DB) {
 			return db.DeleteMember(t.Context(), "org_a", a.UserID, event("org_a", club.ActionMemberRemoved))
 		},
 		func() error {
-			return db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a}, at(9), event("org_a", club.ActionClubSynced))
+			_, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a}, at(9), always(event("org_a", club.ActionClubSynced)))
+			return err
 		},
 		func() error {
 			items, err := db.ClaimDue(t.Context(), at(100), 10, time.Minute)
@@ -1313,4 +1320,57 @@ func reversed[T any](s []T) []T {
 	out := slices.Clone(s)
 	slices.Reverse(out)
 	return out
+}
+
+// testReplaceMembersReportsChanges: a sync tells what it changed, pending
+// memberships aside, and appends only the event it is given for that.
+func testReplaceMembersReportsChanges(t *testing.T, db *DB) {
+	stay := newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)
+	promoted := newMember("org_a", 2, "Bruno", "Brito", club.RoleMember)
+	leaves := newMember("org_a", 3, "Carla", "Cruz", club.RoleMember)
+	moved := newMember("org_a", 4, "Dev", "Dias", club.RoleMember)
+	pending := newMember("org_a", 5, "Eva", "Pending")
+	pending.Pending = true
+	save(t, db, stay, promoted, leaves, moved, pending)
+
+	var seen []club.SyncChanges
+	record := func(ch club.SyncChanges) *club.AuditEvent {
+		seen = append(seen, ch)
+		if ch.None() {
+			return nil
+		}
+		ev := event("org_a", club.ActionClubSynced)
+		ev.Detail = ch.String()
+		return &ev
+	}
+	promoted.Roles = []string{club.RoleAdmin, club.RoleMember}
+	moved.Email = "dev.new@example.org"
+	joined := newMember("org_a", 6, "Fay", "Fox", club.RoleCoach)
+	// Kinde still lists the pending one without roles: it stays pending.
+	pendingInKinde := pending
+	pendingInKinde.Pending = false
+	fromKinde := []club.Member{stay, promoted, moved, joined, pendingInKinde}
+	got, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, at(10), record)
+	if err != nil {
+		t.Fatalf("replace members: %v", err)
+	}
+	want := club.SyncChanges{Joined: 1, Left: 1, RolesChanged: 1, Updated: 1}
+	if got != want || len(seen) != 1 || seen[0] != want {
+		t.Errorf("changes = %+v (event saw %+v), want %+v", got, seen, want)
+	}
+	if evs := allEvents(t, db); len(evs) != 1 || evs[0].Detail != "1 joined, 1 left, 1 with changed roles, 1 with a changed email" {
+		t.Errorf("events = %+v, want one saying what changed", evs)
+	}
+
+	// The same list again changes nothing, and nothing is appended.
+	got, err = db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, at(20), record)
+	if err != nil || !got.None() {
+		t.Errorf("second sync = %+v, %v; want no changes", got, err)
+	}
+	if n := len(allEvents(t, db)); n != 1 {
+		t.Errorf("%d events after a sync that changed nothing, want 1", n)
+	}
+	if synced, _ := db.LastSynced(t.Context(), "org_a"); !synced.Equal(at(20)) {
+		t.Errorf("last synced = %v, want %v even when nothing changed", synced, at(20))
+	}
 }
