@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -26,7 +27,7 @@ func (s *Server) handleInvitations() http.Handler {
 		}
 		m := views.InvitationsPage{Page: page, PageSize: invitationsPageSize, Total: res.Total, Now: s.now()}
 		for _, it := range res.Items {
-			m.Rows = append(m.Rows, invitationRow(it))
+			m.Rows = append(m.Rows, invitationRow(it, s.now()))
 		}
 		return s.render(w, r, http.StatusOK, view{
 			Title: "Invitations",
@@ -39,7 +40,7 @@ func (s *Server) handleInvitations() http.Handler {
 	})
 }
 
-func invitationRow(it club.ClubInvitation) views.InvitationRow {
+func invitationRow(it club.ClubInvitation, now time.Time) views.InvitationRow {
 	row := views.InvitationRow{
 		ID: it.ID, Email: it.Invitation.Email, Name: it.Invitation.Name, InvitedBy: it.Invitation.InvitedBy,
 		Attempts: it.Attempts, LastError: it.LastError, Created: it.CreatedAt, Sent: it.SentAt, NextTry: it.NextAttemptAt,
@@ -55,9 +56,9 @@ func invitationRow(it club.ClubInvitation) views.InvitationRow {
 	default:
 		row.Status = views.InvitationSending
 	}
-	// A resend is offered for a member's latest invitation once it has
-	// gone out or been given up on; the domain has the last word.
-	if !row.LeftClub && !it.Superseded && it.Status != club.InvitationQueued {
+	// A resend is offered for a member's latest invitation when the domain
+	// would take it now: given up on, or sent a while ago.
+	if !row.LeftClub && !it.Superseded && club.CanResend(it.OutboxItem, now) {
 		row.ResendID = it.MemberID
 	}
 	return row

@@ -174,6 +174,36 @@ func e2eOwnerAddsMembers(t *testing.T, shared context.Context) {
 	if text := e2eGet(t, tab, "mail text", chromedp.Text(chromedp.CSS(`[data-testid="mail-text"]`))); !strings.Contains(text, e2eRiverside) {
 		t.Errorf("the invitation's text does not name %s:\n%s", e2eRiverside, text)
 	}
+
+	// The owner sees both invitations sent. "Send again" right away sends
+	// nothing and says why.
+	e2eDo(t, tab, "the invitations page",
+		chromedp.Navigate(portal.URL+"/invitations"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="invitations-table"]`)),
+	)
+	sent := e2eGet(t, tab, "invitations", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('[data-testid="invitation-row"][data-status="sent"]'), (r) => r.dataset.email)`))
+	for _, a := range adds {
+		if !slices.Contains(sent, a.email) {
+			t.Errorf("invitations page shows %q as sent, want %s among them", sent, a.email)
+		}
+	}
+	if n := e2eGet(t, tab, "resend buttons", chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="resend-invitation"]').length`)); n != 0 {
+		t.Errorf("invitations sent a moment ago offer %d Send again buttons, want none", n)
+	}
+	e2eDo(t, tab, "send tom's invitation again from the members page",
+		chromedp.Navigate(portal.URL+"/members"),
+		chromedp.Click(chromedp.CSS(e2eRow("tom@example.org")+` .row-menu summary`)),
+		chromedp.Click(chromedp.CSS(e2eRow("tom@example.org")+` [data-testid="resend-invitation"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	)
+	if got := e2eGet(t, tab, "flash", chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); !strings.Contains(got, "An invitation went to tom@example.org less than a minute ago") {
+		t.Errorf("flash after an immediate Send again = %q, want it to say one just went", got)
+	}
+	if n := e2eGet(t, tab, "mailbox count", chromedp.Evaluate[int](`fetch("/dev/mailbox").then((r) => r.text()).then((html) =>
+		new DOMParser().parseFromString(html, "text/html").querySelectorAll('[data-testid="mail-message"]').length)`, chromedp.EvalAwaitPromise)); n != 2 {
+		t.Errorf("mailbox has %d messages after a refused Send again, want 2", n)
+	}
 }
 
 // e2eAddMemberBadInput submits bad input in the add-member dialog: the
@@ -430,6 +460,13 @@ func e2eScreenshots(t *testing.T, shared context.Context) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="mail-message"]`)),
 		shot("mailbox.png"),
 	)
+	e2eDo(t, tab, "the invitations page",
+		e2eWaitFor(`fetch("/invitations").then((r) => r.text()).then((html) => html.includes('data-status="sent"'))`),
+		chromedp.Navigate(portal.URL+"/invitations"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="invitations-table"]`)),
+		e2eReady(),
+		shot("invitations.png"),
+	)
 	e2eDo(t, tab, "the members page on a phone",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch),
 		chromedp.Navigate(portal.URL+"/members"),
@@ -441,7 +478,7 @@ func e2eScreenshots(t *testing.T, shared context.Context) {
 	if w := e2eGet(t, tab, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
 		t.Errorf("on a 390px phone the members page is %dpx wide: it scrolls sideways", w)
 	}
-	for _, name := range []string{"kinde-signin.png", "members.png", "add-member.png", "mailbox.png", "members-mobile.png"} {
+	for _, name := range []string{"kinde-signin.png", "members.png", "add-member.png", "mailbox.png", "invitations.png", "members-mobile.png"} {
 		if !e2eIsPNG(t, filepath.Join(dir, name)) {
 			t.Errorf("%s is not a PNG", name)
 		}

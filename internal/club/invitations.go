@@ -46,6 +46,12 @@ func (s *Service) ResendInvitation(ctx context.Context, actor Actor, c Club, use
 	return m, nil
 }
 
+// CanResend reports whether another invitation may follow last (the latest
+// to the person) at now: what the resend button offers.
+func CanResend(last OutboxItem, now time.Time) bool {
+	return resendAllowed(last, last.Invitation.Email, now) == nil
+}
+
 // resendAllowed says whether another invitation may follow last, at now.
 func resendAllowed(last OutboxItem, email string, now time.Time) error {
 	switch last.Status {
