@@ -18,17 +18,22 @@ type Service struct {
 	now    func() time.Time
 	logger *slog.Logger
 	locks  keyLock
+	pace   *pacer
 }
 
 // NewService returns a Service. now may be nil (time.Now); logger may be nil.
-func NewService(dir Directory, kinde Kinde, now func() time.Time, logger *slog.Logger) *Service {
+func NewService(dir Directory, kinde Kinde, now func() time.Time, logger *slog.Logger, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{dir: dir, kinde: kinde, now: now, logger: logger}
+	s := &Service{dir: dir, kinde: kinde, now: now, logger: logger, pace: newPacer()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // AddResult tells how an add ended.
@@ -44,7 +49,9 @@ type AddResult struct {
 // creates one in the club, then attaches them with the chosen roles.
 //
 // Kinde calls: 1 when the directory knows the email, at most 3 when it does
-// not (lookup, create, roles), whatever the size of the Kinde business.
+// not (lookup, create, roles), whatever the size of the Kinde business. An
+// add of someone Kinde already knew is held until it has taken as long as
+// creating them would (see pacer), so the response time does not tell.
 func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles []Role, in AddMemberInput) (AddResult, error) {
 	in, err := in.Validate(clubRoles)
 	if err != nil {
@@ -56,29 +63,43 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles 
 	unlock := s.locks.lock(c.Code + "\x00" + in.Email)
 	defer unlock()
 
+	start := s.pace.clock()
+	res, calls, err := s.addMember(ctx, actor, c, in)
+	if err == nil && !res.AlreadyMember {
+		s.pace.hold(ctx, start, calls)
+	}
+	return res, err
+}
+
+// addMember does AddMember's work and says how many Kinde calls its path
+// made when all went well.
+func (s *Service) addMember(ctx context.Context, actor Actor, c Club, in AddMemberInput) (AddResult, int, error) {
 	person, err := s.dir.PersonByEmail(ctx, in.Email)
 	switch {
 	case err == nil:
 		m, err := s.dir.Member(ctx, c.Code, person.ID)
 		switch {
 		case err == nil && !m.Pending:
-			return AddResult{Member: m, AlreadyMember: true}, nil
+			return AddResult{Member: m, AlreadyMember: true}, 0, nil
 		case err == nil && m.Pending:
-			return s.finishPending(ctx, actor, c, m, in)
+			res, err := s.finishPending(ctx, actor, c, m, in)
+			return res, 1, err
 		case !errors.Is(err, ErrNotFound):
-			return AddResult{}, fmt.Errorf("club: add member: %w", err)
+			return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
 		}
-		return s.attach(ctx, actor, c, person, in)
+		res, err := s.attach(ctx, actor, c, person, in)
+		return res, 1, err
 	case !errors.Is(err, ErrNotFound):
-		return AddResult{}, fmt.Errorf("club: add member: %w", err)
+		return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
 	}
 
 	person, err = s.kinde.FindPersonByEmail(ctx, in.Email)
 	if err == nil {
-		return s.attach(ctx, actor, c, person, in)
+		res, err := s.attach(ctx, actor, c, person, in)
+		return res, 2, err
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return AddResult{}, kindeError("add member: find person", err)
+		return AddResult{}, 0, kindeError("add member: find person", err)
 	}
 
 	person, err = s.kinde.CreatePerson(ctx, Person{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}, c.Code)
@@ -87,12 +108,13 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles 
 		// portal instance, another club, Kinde's own UI): resolve again.
 		person, err = s.kinde.FindPersonByEmail(ctx, in.Email)
 		if err != nil {
-			return AddResult{}, kindeError("add member: find person after email in use", err)
+			return AddResult{}, 0, kindeError("add member: find person after email in use", err)
 		}
-		return s.attach(ctx, actor, c, person, in)
+		res, err := s.attach(ctx, actor, c, person, in)
+		return res, 4, err
 	}
 	if err != nil {
-		return AddResult{}, kindeError("add member: create person", err)
+		return AddResult{}, 0, kindeError("add member: create person", err)
 	}
 	// The person now exists in Kinde and is in the club, without roles yet.
 	// Record that first, so a fault before the roles are granted is finished
@@ -100,9 +122,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles 
 	pending := s.newMember(c, person.ID, in, nil)
 	pending.Pending = true
 	if err := s.dir.SaveMember(ctx, pending, nil, nil); err != nil {
-		return AddResult{}, fmt.Errorf("club: add member: save pending: %w", err)
+		return AddResult{}, 0, fmt.Errorf("club: add member: save pending: %w", err)
 	}
-	return s.finishPending(ctx, actor, c, pending, in)
+	res, err := s.finishPending(ctx, actor, c, pending, in)
+	return res, 3, err
 }
 
 // attach adds a person Kinde already knows to the club.
