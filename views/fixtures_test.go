@@ -270,5 +270,5 @@ func testImportPreview() ImportPreviewPage {
 
 func testImportProgress(done bool) ImportProgress {
 	return ImportProgress{URL: "/imports/7", ResultsURL: "/imports/7/results.csv", FileName: "members.csv", StartedBy: "Olivia Hart",
-		Done: done, ToRun: 10, Finished: 4, Percent: 40, Added: 2, Created: 1, AlreadyMember: 1, Skipped: 2}
+		Done: done, ToRun: 10, Finished: 4, Percent: 40, Added: 3, AlreadyMember: 1, Skipped: 2}
 }

@@ -54,12 +54,13 @@ type ImportProgress struct {
 	StartedBy  string
 	Done       bool
 	// Waiting is true while no run has started yet (queued).
-	Waiting       bool
-	ToRun         int
-	Finished      int
-	Percent       int
+	Waiting  bool
+	ToRun    int
+	Finished int
+	Percent  int
+	// Added counts everyone the import added, whether or not Kinde knew
+	// them before: telling those apart would tell another club's secret.
 	Added         int
-	Created       int
 	AlreadyMember int
 	Failed        int
 	Skipped       int

@@ -233,6 +233,6 @@ func progressView(imp club.Import) views.ImportProgress {
 		FileName: imp.FileName, StartedBy: imp.ActorName,
 		Done: imp.Done(), Waiting: imp.Status == club.ImportQueued,
 		ToRun: c.ToRun(), Finished: c.Finished(), Percent: c.Percent(),
-		Added: c.Added, Created: c.Created, AlreadyMember: c.AlreadyMember, Failed: c.Failed, Skipped: c.Skipped,
+		Added: c.AddedShown(), AlreadyMember: c.AlreadyMember, Failed: c.Failed, Skipped: c.Skipped,
 	}
 }

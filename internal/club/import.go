@@ -42,6 +42,17 @@ const (
 	ImportSkipped       ImportRowStatus = "skipped"
 )
 
+// Shown is the status as the club's admins see it. A person the import
+// created and a person Kinde already knew (from another club) are both
+// "added": telling them apart would tell club B that someone knew the
+// person.
+func (s ImportRowStatus) Shown() ImportRowStatus {
+	if s == ImportCreated {
+		return ImportAdded
+	}
+	return s
+}
+
 // ImportStep is the Kinde work a pending row waits for. It is stored with
 // the row, so a resumed run picks each row up where it stopped.
 type ImportStep string
@@ -167,6 +178,10 @@ type ImportCounts struct {
 	Failed        int
 	Skipped       int
 }
+
+// AddedShown counts the rows added to the club, as admins see them: new to
+// Kinde or not (see ImportRowStatus.Shown).
+func (c ImportCounts) AddedShown() int { return c.Added + c.Created }
 
 // Total counts every row of the file.
 func (c ImportCounts) Total() int {
@@ -443,7 +458,7 @@ func WriteImportResults(w io.Writer, rows []ImportRow) error {
 		return fmt.Errorf("club: import results: %w", err)
 	}
 	for _, r := range rows {
-		rec := []string{strconv.Itoa(r.Line), r.Email, r.FirstName, r.LastName, strings.Join(r.Roles, ";"), string(r.Status), r.Reason}
+		rec := []string{strconv.Itoa(r.Line), r.Email, r.FirstName, r.LastName, strings.Join(r.Roles, ";"), string(r.Status.Shown()), r.Reason}
 		for i := range rec {
 			rec[i] = NeutralizeCell(rec[i])
 		}

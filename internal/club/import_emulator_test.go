@@ -415,6 +415,26 @@ func TestImportRunAgainstEmulator(t *testing.T) {
 		t.Errorf("import = %s %+v, want done %+v", done.Status, done.Counts, want)
 	}
 
+	// What the owner sees does not tell who Kinde knew from elsewhere: the
+	// new person and the people other clubs knew are all "added".
+	var buf strings.Builder
+	if err := club.WriteImportResults(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	results := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n")[1:] {
+		cells := strings.Split(line, ",")
+		results[cells[1]] = cells[5]
+	}
+	for _, email := range []string{known, "brand.new@example.org", inKinde} {
+		if results[email] != "added" {
+			t.Errorf("results file says %q for %s, want added like every other new member", results[email], email)
+		}
+	}
+	if got := rig.store.audit[len(rig.store.audit)-1].Detail; got != "3 added, 2 already members, 0 failed, 1 skipped" || strings.Contains(got, "created") {
+		t.Errorf("finished audit detail = %q, want 3 added with no word of who was created", got)
+	}
+
 	// A second run of a finished import does nothing.
 	rig.emu.ResetRequests()
 	if err := rig.importer().Run(t.Context(), imp.ID); err != nil {

@@ -351,8 +351,8 @@ func (im *Importer) finish(ctx context.Context, imp Import) error {
 	}
 	n := cur.Counts
 	ev := AuditEvent{ClubCode: imp.ClubCode, ActorID: imp.ActorID, ActorName: imp.ActorName, Action: ActionImportFinished,
-		Detail: fmt.Sprintf("%d added, %d created, %d already members, %d failed, %d skipped",
-			n.Added, n.Created, n.AlreadyMember, n.Failed, n.Skipped), At: im.now().UTC()}
+		Detail: fmt.Sprintf("%d added, %d already members, %d failed, %d skipped",
+			n.AddedShown(), n.AlreadyMember, n.Failed, n.Skipped), At: im.now().UTC()}
 	if err := im.store.FinishImport(ctx, imp.ID, ev.At, ev); err != nil {
 		return fmt.Errorf("club: run import %d: %w", imp.ID, err)
 	}
