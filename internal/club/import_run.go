@@ -49,7 +49,9 @@ type ImportKinde interface {
 // ErrNotFound) is true.
 type ImportStore interface {
 	// CreateImport stores a queued import with its rows and appends ev, in
-	// one transaction, and returns the import's id.
+	// one transaction, and returns the import's id. When the club has an
+	// unfinished import of the same file (digest), from any instance, it
+	// writes nothing and returns that import's id.
 	CreateImport(ctx context.Context, imp Import, rows []ImportRow, ev AuditEvent) (int64, error)
 	// Import returns the club's import id with its counts. An import of
 	// another club is not found.

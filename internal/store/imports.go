@@ -21,7 +21,9 @@ const importRowColumns = `id, line, email, first_name, last_name, roles, status,
 const importRowParams = 10
 
 // CreateImport stores a queued import with its rows and appends ev, in one
-// transaction, and returns the import's id.
+// transaction, and returns the import's id. When the club has an unfinished
+// import of the same file (digest), from this instance or another, it
+// writes nothing and returns that import's id.
 func (db *DB) CreateImport(ctx context.Context, imp club.Import, rows []club.ImportRow, ev club.AuditEvent) (int64, error) {
 	if imp.ClubCode == "" || imp.Digest == "" {
 		return 0, errors.New("store: create import: club code and digest are required")
@@ -31,11 +33,19 @@ func (db *DB) CreateImport(ctx context.Context, imp club.Import, rows []club.Imp
 	}
 	var id int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// The unique index on unfinished imports settles a race between
+		// instances: the second insert waits for the first and does nothing.
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO imports (club_code, club_name, actor_id, actor_name, file_name, digest, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (club_code, digest) WHERE status <> 'done' DO NOTHING
+			RETURNING id`,
 			imp.ClubCode, imp.ClubName, imp.ActorID, imp.ActorName, imp.FileName, imp.Digest, string(club.ImportQueued), db.ts(imp.CreatedAt),
 		).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return tx.QueryRowContext(ctx, `SELECT id FROM imports WHERE club_code = $1 AND digest = $2 AND status <> 'done'`,
+				imp.ClubCode, imp.Digest).Scan(&id)
+		}
 		if err != nil {
 			return fmt.Errorf("insert import: %w", err)
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -30,6 +31,8 @@ func runImportSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"CreateAndCount", testImportCreate},
 		{"ScopedToClub", testImportScoped},
 		{"ActiveByDigest", testImportActive},
+		{"OneActiveImportPerFile", testImportOneActivePerFile},
+		{"MigrationKeepsDuplicatesRunning", testImportMigrationKeepsDuplicatesRunning},
 		{"SaveRowsWritesMembersAndInvitations", testImportSaveRows},
 		{"FinalRowsAreNeverRewritten", testImportFinalRows},
 		{"FinishOnce", testImportFinish},
@@ -248,5 +251,88 @@ func testImportLarge(t *testing.T, db *DB) {
 	}
 	if imp.Counts.Pending != club.MaxImportRows {
 		t.Errorf("pending = %d, want %d", imp.Counts.Pending, club.MaxImportRows)
+	}
+}
+
+// testImportOneActivePerFile: two instances starting the same file at once
+// store one import; once it is done, the file can be imported again.
+func testImportOneActivePerFile(t *testing.T, db *DB) {
+	instances := []*DB{db, reopen(t, db)}
+	ids := make([]int64, 6)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			imp := club.Import{ClubCode: "org_a", ActorID: userID(999), Digest: "same-file", CreatedAt: base()}
+			id, err := instances[i%2].CreateImport(t.Context(), imp, importRows(3), event("org_a", club.ActionImportStarted))
+			if err != nil {
+				t.Errorf("create import: %v", err)
+			}
+			ids[i] = id
+		})
+	}
+	wg.Wait()
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			t.Fatalf("six starts of one file gave imports %v, want one", ids)
+		}
+	}
+	rows, err := db.ImportRows(t.Context(), "org_a", ids[0])
+	if err != nil || len(rows) != 3 {
+		t.Errorf("the import has %d rows (%v), want 3 (stored once)", len(rows), err)
+	}
+	if evs := allEvents(t, db); len(evs) != 1 {
+		t.Errorf("%d import.started events, want 1", len(evs))
+	}
+	// Another club, or the same file after the first import is done, is a
+	// new import.
+	if other := createImport(t, db, "org_b", "same-file", importRows(1)); other == ids[0] {
+		t.Error("another club's import of the same file was merged")
+	}
+	if err := db.FinishImport(t.Context(), ids[0], at(5), event("org_a", club.ActionImportFinished)); err != nil {
+		t.Fatal(err)
+	}
+	if again := createImport(t, db, "org_a", "same-file", importRows(1)); again == ids[0] {
+		t.Error("importing the file again after it finished returned the finished import")
+	}
+}
+
+// testImportMigrationKeepsDuplicatesRunning: unfinished imports of one file
+// from before migration 00050 all keep running; the newest keeps the digest.
+func testImportMigrationKeepsDuplicatesRunning(t *testing.T, db *DB) {
+	p, err := migrations(t.Context(), db.dialect, db.write, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(t.Context(), 40); err != nil {
+		t.Fatalf("down to 40: %v", err)
+	}
+	for _, status := range []string{"running", "queued", "done"} {
+		if _, err := db.write.ExecContext(t.Context(), `
+			INSERT INTO imports (club_code, actor_id, digest, status, created_at) VALUES ('org_a', 'kp_x', 'same', $1, $2)`,
+			status, db.ts(base())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Up(t.Context()); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	rows, err := db.read.QueryContext(t.Context(), `SELECT id, digest, status FROM imports ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var (
+			id             int64
+			digest, status string
+		)
+		if err := rows.Scan(&id, &digest, &status); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s", digest, status))
+	}
+	if want := []string{"same#1 running", "same queued", "same done"}; !slices.Equal(got, want) {
+		t.Errorf("imports after the migration = %q, want %q", got, want)
 	}
 }
