@@ -289,6 +289,7 @@ type fakeKinde struct {
 	AddMemberFunc    func(code, userID string, roles []string) (bool, error)
 	GrantRolesFunc   func(code, userID string, roles []string) error
 	CreateClubFunc   func(name string) (club.Club, error)
+	RenameClubFunc   func(code, name string) error
 	ClubMembersFunc  func(code string) ([]club.Member, error)
 }
 
@@ -352,6 +353,14 @@ func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error
 		return club.Club{}, errNotFaked
 	}
 	return k.CreateClubFunc(name)
+}
+
+func (k *fakeKinde) RenameClub(_ context.Context, code, name string) error {
+	k.calls.Add(1)
+	if k.RenameClubFunc == nil {
+		return errNotFaked
+	}
+	return k.RenameClubFunc(code, name)
 }
 
 func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, error) {

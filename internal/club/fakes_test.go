@@ -164,8 +164,10 @@ func (d *memDirectory) SaveClub(_ context.Context, c club.Club, creator string, 
 	defer d.mu.Unlock()
 	d.writes++
 	d.clubs[c.Code] = c
-	d.creators[c.Code] = creator
-	d.created[c.Code] = ev.At
+	if creator != "" { // "" is a rename: the creation stays as it was
+		d.creators[c.Code] = creator
+		d.created[c.Code] = ev.At
+	}
 	d.audit = append(d.audit, ev)
 	return nil
 }
@@ -210,6 +212,7 @@ type fakeKinde struct {
 	fail    map[string]error // method -> error returned once
 	onCall  func(method string)
 	clubSeq int
+	names   map[string]string // club code -> name given by RenameClub
 }
 
 func newFakeKinde() *fakeKinde {
@@ -362,6 +365,19 @@ func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error
 	c := club.Club{Code: fmt.Sprintf("org_%011x", k.clubSeq), Name: name}
 	k.org(c.Code)
 	return c, nil
+}
+
+func (k *fakeKinde) RenameClub(_ context.Context, code, name string) error {
+	if err := k.call("RenameClub"); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.names == nil {
+		k.names = map[string]string{}
+	}
+	k.names[code] = name
+	return nil
 }
 
 func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, error) {

@@ -151,6 +151,7 @@ const (
 	ActionMemberRemoved      = "member.removed"
 	ActionClubCreated        = "club.created"
 	ActionClubSynced         = "club.synced"
+	ActionClubRenamed        = "club.renamed"
 	ActionInvitationSent     = "invitation.sent"
 	ActionInvitationFailed   = "invitation.failed"
 	ActionInvitationResent   = "invitation.resent"

@@ -33,8 +33,9 @@ type Directory interface {
 	// the audit row event returns for what changed (none when it returns
 	// nil). It returns what changed.
 	ReplaceMembers(ctx context.Context, c Club, ms []Member, syncedAt time.Time, event func(SyncChanges) *AuditEvent) (SyncChanges, error)
-	// SaveClub records a club created through the portal by creatorID, and
-	// appends ev.
+	// SaveClub records a club created through the portal by creatorID, or
+	// a club's new name (creatorID "" keeps what is known of its creation),
+	// and appends ev.
 	SaveClub(ctx context.Context, c Club, creatorID string, ev AuditEvent) error
 	// RecentClubByCreator returns a club named name that creatorID created
 	// at or after since. It is how a double-submitted "create club" form
@@ -78,6 +79,8 @@ type Kinde interface {
 	RefreshClaims(ctx context.Context, userID string) error
 	// CreateClub creates a club (a Kinde organization).
 	CreateClub(ctx context.Context, name string) (Club, error)
+	// RenameClub changes a club's name.
+	RenameClub(ctx context.Context, clubCode, name string) error
 	// ClubMembers lists all of a club's members, following every page.
 	ClubMembers(ctx context.Context, clubCode string) ([]Member, error)
 	// Roles lists the roles defined in Kinde (shared by every club).

@@ -312,6 +312,38 @@ func (s *Service) sync(ctx context.Context, actor Actor, c Club, always bool) (i
 	return len(ms), changes, nil
 }
 
+// RenameClub gives the club a new name, in Kinde and in the directory. Only
+// owners rename a club. The actor's token is refreshed on their next
+// request, so the header shows the new name at once; other members see it
+// when their tokens are next refreshed.
+func (s *Service) RenameClub(ctx context.Context, actor Actor, c Club, name string) (Club, error) {
+	name, err := ValidateClubName(name)
+	if err != nil {
+		return Club{}, err
+	}
+	if !actor.IsOwner() {
+		return Club{}, &Error{Code: EFORBIDDEN, Message: "Only owners can rename the club.",
+			Fields: map[string]string{"name": "Only owners can rename the club."}}
+	}
+	if name == c.Name {
+		return c, nil
+	}
+	if err := s.kinde.RenameClub(ctx, c.Code, name); err != nil {
+		return Club{}, kindeError("rename club", err)
+	}
+	renamed := Club{Code: c.Code, Name: name}
+	ev := AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name, Action: ActionClubRenamed,
+		Detail: c.Name + " → " + name, At: s.now().UTC()}
+	if err := s.dir.SaveClub(ctx, renamed, "", ev); err != nil {
+		return Club{}, fmt.Errorf("club: rename club: %w", err)
+	}
+	s.refreshClaims(ctx, actor.UserID)
+	if err := s.dir.MarkClaimsStale(ctx, actor.UserID, s.now()); err != nil {
+		return Club{}, fmt.Errorf("club: rename club: mark stale: %w", err)
+	}
+	return renamed, nil
+}
+
 // CreateClub creates a club with the actor as its owner. A second submit of
 // the same name by the same person within a few minutes returns the first
 // club instead of creating another.

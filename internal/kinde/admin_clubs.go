@@ -35,6 +35,15 @@ func (a *Admin) CreateClub(ctx context.Context, name string) (club.Club, error) 
 	return club.Club{Code: resp.Organization.Code, Name: name}, nil
 }
 
+// RenameClub changes the club's name in Kinde. Unknown → an error for which
+// errors.Is(err, club.ErrNotFound).
+func (a *Admin) RenameClub(ctx context.Context, code, name string) error {
+	if err := a.call(ctx, opUpdateOrganization, []string{code}, nil, updateOrganizationRequest{Name: name}, &successResponse{}); err != nil {
+		return fmt.Errorf("kinde: rename club: %w", err)
+	}
+	return nil
+}
+
 // Club returns the club with the code (for its name). Unknown → an error
 // for which errors.Is(err, club.ErrNotFound).
 func (a *Admin) Club(ctx context.Context, code string) (club.Club, error) {

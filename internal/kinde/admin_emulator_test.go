@@ -179,6 +179,18 @@ func TestAdminAgainstEmulator(t *testing.T) {
 		t.Errorf("webhook events: got %v, want %v", events, want)
 	}
 
+	// Renaming a club changes its name in Kinde; an unknown club is not
+	// found.
+	if err := a.RenameClub(ctx, riverside, "Riverside Rowing & Sculling"); err != nil {
+		t.Fatalf("rename club: %v", err)
+	}
+	if c, err := a.Club(ctx, riverside); err != nil || c.Name != "Riverside Rowing & Sculling" {
+		t.Errorf("club after rename = %+v, %v", c, err)
+	}
+	if err := a.RenameClub(ctx, "org_nosuchclub", "X"); !errors.Is(err, club.ErrNotFound) {
+		t.Errorf("rename an unknown club: %v, want not found", err)
+	}
+
 	// One M2M token served every call above.
 	if got := e.RequestCount("oauth2.token"); got != 1 {
 		t.Errorf("token requests: got %d, want 1", got)

@@ -61,6 +61,12 @@ type createOrganizationRequest struct {
 	Name string `json:"name"`
 }
 
+// updateOrganizationRequest is the body of updateOrganization; the portal
+// changes only the name.
+type updateOrganizationRequest struct {
+	Name string `json:"name"`
+}
+
 // createOrganizationResponse is the create_organization_response.
 type createOrganizationResponse struct {
 	Code         string              `json:"code"`

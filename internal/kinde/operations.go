@@ -13,6 +13,7 @@ const (
 	opRefreshUserClaims          opID = "refreshUserClaims"
 	opCreateOrganization         opID = "createOrganization"
 	opGetOrganization            opID = "getOrganization"
+	opUpdateOrganization         opID = "updateOrganization"
 	opGetOrganizations           opID = "getOrganizations"
 	opGetOrganizationUsers       opID = "GetOrganizationUsers"
 	opAddOrganizationUsers       opID = "AddOrganizationUsers"
@@ -55,6 +56,7 @@ func operations() []operation {
 		{opRefreshUserClaims, "POST", "/api/v1/users/{user_id}/refresh_claims", "update:user_refresh_claims", nil, nil, successResponse{}},
 		{opCreateOrganization, "POST", "/api/v1/organization", "create:organizations", nil, createOrganizationRequest{}, createOrganizationResponse{}},
 		{opGetOrganization, "GET", "/api/v1/organization", "read:organizations", []string{"code"}, nil, getOrganizationResponse{}},
+		{opUpdateOrganization, "PATCH", "/api/v1/organization/{org_code}", "update:organizations", nil, updateOrganizationRequest{}, successResponse{}},
 		{opGetOrganizations, "GET", "/api/v1/organizations", "read:organizations", []string{"sort", "page_size", "next_token"}, nil, organizationsResponse{}},
 		{opGetOrganizationUsers, "GET", "/api/v1/organizations/{org_code}/users", "read:organization_users", []string{"page_size", "next_token"}, nil, organizationUsersResponse{}},
 		{opAddOrganizationUsers, "POST", "/api/v1/organizations/{org_code}/users", "create:organization_users", nil, organizationUsersRequest{}, addOrganizationUsersResponse{}},

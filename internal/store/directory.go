@@ -312,7 +312,7 @@ func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member,
 // SaveClub records a club created through the portal by creatorID and
 // appends ev, in one transaction. The club's creation time is ev.At. Saving
 // a club the portal already knows updates its name and keeps the first
-// creator.
+// creator. With no creatorID it is a rename, which records no creation.
 func (db *DB) SaveClub(ctx context.Context, c club.Club, creatorID string, ev club.AuditEvent) error {
 	if c.Code == "" {
 		return errors.New("store: save club: club code is required")
@@ -320,6 +320,9 @@ func (db *DB) SaveClub(ctx context.Context, c club.Club, creatorID string, ev cl
 	at := ev.At
 	if at.IsZero() {
 		at = db.now()
+	}
+	if creatorID == "" {
+		at = time.Time{} // a rename: when the club was created is not known here
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `

@@ -42,6 +42,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"ReplaceMembersSwapsEmails", testReplaceMembersSwap},
 		{"ReplaceMembersLongNames", testReplaceMembersLongNames},
 		{"SaveClubAndRecentByCreator", testSaveClub},
+		{"SaveClubRename", testSaveClubRename},
 		{"ClaimsStale", testClaimsStale},
 		{"AuditEvents", testAuditEvents},
 		{"AuditIsAppendOnly", testAuditAppendOnly},
@@ -1372,5 +1373,40 @@ func testReplaceMembersReportsChanges(t *testing.T, db *DB) {
 	}
 	if synced, _ := db.LastSynced(t.Context(), "org_a"); !synced.Equal(at(20)) {
 		t.Errorf("last synced = %v, want %v even when nothing changed", synced, at(20))
+	}
+}
+
+// testSaveClubRename: a rename (no creator) changes the name and keeps who
+// created the club and when, so the double-submit guard still finds it by
+// its new name only from its creator.
+func testSaveClubRename(t *testing.T, db *DB) {
+	created := event("org_new", club.ActionClubCreated)
+	created.At = at(10)
+	if err := db.SaveClub(t.Context(), club.Club{Code: "org_new", Name: "Rowing Club"}, userID(1), created); err != nil {
+		t.Fatal(err)
+	}
+	renamed := event("org_new", club.ActionClubRenamed)
+	renamed.At = at(50)
+	if err := db.SaveClub(t.Context(), club.Club{Code: "org_new", Name: "Rowing & Sculling"}, "", renamed); err != nil {
+		t.Fatalf("rename: %v", err)
+	}
+	if got, _ := db.Club(t.Context(), "org_new"); got.Name != "Rowing & Sculling" {
+		t.Errorf("name after rename = %q", got.Name)
+	}
+	if got, err := db.RecentClubByCreator(t.Context(), userID(1), "Rowing & Sculling", at(5)); err != nil || got.Code != "org_new" {
+		t.Errorf("creator lookup after rename = %+v, %v; want org_new created at minute 10", got, err)
+	}
+	if _, err := db.RecentClubByCreator(t.Context(), userID(1), "Rowing & Sculling", at(11)); !errors.Is(err, club.ErrNotFound) {
+		t.Errorf("the rename moved the creation time: %v", err)
+	}
+	// A club the portal only knew from a sync gets a name, and no creator.
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_synced"}, nil, at(1), always(event("org_synced", club.ActionClubSynced))); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveClub(t.Context(), club.Club{Code: "org_synced", Name: "Synced Club"}, "", renamed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RecentClubByCreator(t.Context(), "", "Synced Club", at(0)); !errors.Is(err, club.ErrNotFound) {
+		t.Errorf("a renamed synced club is found as created by nobody: %v", err)
 	}
 }
