@@ -254,6 +254,8 @@ func ActionLabel(action string) string {
 		return "Created the club"
 	case "club.synced":
 		return "Refreshed members from Kinde"
+	case "club.renamed":
+		return "Renamed the club"
 	case "invitation.sent":
 		return "Sent an invitation"
 	case "invitation.failed":

@@ -58,6 +58,8 @@ func TestActionLabel(t *testing.T) {
 		{"member.removed", "Removed a member"},
 		{"club.created", "Created the club"},
 		{"club.synced", "Refreshed members from Kinde"},
+		{"club.renamed", "Renamed the club"},
+		{"invitation.resent", "Sent the invitation again"},
 		{"invitation.sent", "Sent an invitation"},
 		{"invitation.failed", "Invitation could not be sent"},
 		{"future.thing", "future.thing"},

@@ -50,6 +50,24 @@ type OnboardingPage struct {
 	Form  OnboardingForm
 }
 
+// SettingsPage is the club's settings, for its owners: its name and how
+// members reach it.
+type SettingsPage struct {
+	Shell    layout.ShellProps
+	ClubCode string // the Kinde organization code, for support and configuration
+	// SignInURL signs a member straight into this club: the link the
+	// invitation emails carry, without a login hint.
+	SignInURL string
+	Form      SettingsForm
+}
+
+// SettingsForm is the club name form with its value and errors.
+type SettingsForm struct {
+	Name      string
+	Error     string // next to the name field
+	FormError string // about the whole form, e.g. Kinde did not answer
+}
+
 // ClubHomePage is what a member sees of a club.
 type ClubHomePage struct {
 	Shell    layout.ShellProps

@@ -300,3 +300,28 @@ func TestInvitationGivenUpIsSentAgain(t *testing.T) {
 		t.Error("the members page still points at the failed invitation after it was sent again")
 	}
 }
+
+// An owner renames the club: Kinde has the new name, and the owner's very
+// next page shows it in the header (their token is refreshed, not reused).
+func TestRenameClubWithEmulator(t *testing.T) {
+	p := startPortal(t)
+	owner := p.person(t)
+	owner.signIn("olivia@example.org").Body.Close()
+	res := owner.post("/settings", url.Values{"name": {"Riverside Rowing & Sculling"}})
+	d := owner.page(res)
+	if res.Request.URL.Path != "/settings" {
+		t.Fatalf("after rename: at %s (status %d), want /settings", res.Request.URL.Path, res.StatusCode)
+	}
+	if got := strings.TrimSpace(d.Find(`[data-testid="flash"]`).Text()); got != "The club is now called Riverside Rowing & Sculling." {
+		t.Errorf("flash = %q", got)
+	}
+	if org, _ := p.emu.World().OrgByCode(emulator.SeedRiversideOrgCode); org.Name != "Riverside Rowing & Sculling" {
+		t.Errorf("Kinde's name = %q", org.Name)
+	}
+	if got := strings.TrimSpace(d.Find(`[data-testid="club-switcher"]`).First().Text()); !strings.Contains(got, "Riverside Rowing & Sculling") {
+		t.Errorf("header shows %q, want the new name", got)
+	}
+	if got := d.Find(`#club-name`).AttrOr("value", ""); got != "Riverside Rowing & Sculling" {
+		t.Errorf("settings form shows %q, want the new name", got)
+	}
+}

@@ -94,6 +94,9 @@ func (s *Server) shell(r *http.Request, title string, nav layout.Nav) layout.She
 	}
 	p.AdminNav = id.Can(club.PermMembersRead)
 	p.InvitationsNav = id.Can(club.PermMembersWrite)
+	if id.Can(club.PermClubManage) {
+		p.SettingsURL = "/settings"
+	}
 	for _, c := range id.Clubs {
 		name := c.Name
 		if name == "" {

@@ -63,6 +63,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/invitations", inClub, club.PermMembersWrite, s.handleInvitations()},
 
 		{"GET", "/activity", inClub, club.PermClubManage, s.handleActivity()},
+		{"GET", "/settings", inClub, club.PermClubManage, s.handleSettings()},
+		{"POST", "/settings", inClub, club.PermClubManage, s.handleSettingsSave()},
 
 		// Platform staff. These are the only routes that name a club in
 		// the URL or a form: staff look at any club, read-only.

@@ -45,6 +45,8 @@ func TestRouteTableAccess(t *testing.T) {
 		"GET /dev/mailbox/{id}":     {anyone, ""},
 		"POST /members/{id}/invite": {inClub, club.PermMembersWrite},
 		"GET /invitations":          {inClub, club.PermMembersWrite},
+		"GET /settings":             {inClub, club.PermClubManage},
+		"POST /settings":            {inClub, club.PermClubManage},
 		"GET /healthz":              {open, ""},
 		"GET /readyz":               {open, ""},
 		"GET /metrics":              {open, ""},

@@ -177,7 +177,11 @@ func e2eOwnerAddsMembers(t *testing.T, shared context.Context) {
 
 	// The owner sees both invitations sent. "Send again" right away sends
 	// nothing and says why.
+	// The mail reaches the mailbox a moment before the outbox records it
+	// sent: wait for the record, not the mail.
 	e2eDo(t, tab, "the invitations page",
+		e2eWaitFor(`fetch("/invitations").then((r) => r.text()).then((html) =>
+			new DOMParser().parseFromString(html, "text/html").querySelectorAll('[data-testid="invitation-row"][data-status="sent"]').length === 2)`),
 		chromedp.Navigate(portal.URL+"/invitations"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="invitations-table"]`)),
 	)
@@ -467,6 +471,12 @@ func e2eScreenshots(t *testing.T, shared context.Context) {
 		e2eReady(),
 		shot("invitations.png"),
 	)
+	e2eDo(t, tab, "the settings page",
+		chromedp.Navigate(portal.URL+"/settings"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="settings-form"]`)),
+		e2eReady(),
+		shot("settings.png"),
+	)
 	e2eDo(t, tab, "the members page on a phone",
 		chromedp.EmulateViewport(390, 844, chromedp.EmulatePortrait, chromedp.EmulateMobile, chromedp.EmulateTouch),
 		chromedp.Navigate(portal.URL+"/members"),
@@ -478,7 +488,7 @@ func e2eScreenshots(t *testing.T, shared context.Context) {
 	if w := e2eGet(t, tab, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
 		t.Errorf("on a 390px phone the members page is %dpx wide: it scrolls sideways", w)
 	}
-	for _, name := range []string{"kinde-signin.png", "members.png", "add-member.png", "mailbox.png", "invitations.png", "members-mobile.png"} {
+	for _, name := range []string{"kinde-signin.png", "members.png", "add-member.png", "mailbox.png", "invitations.png", "settings.png", "members-mobile.png"} {
 		if !e2eIsPNG(t, filepath.Join(dir, name)) {
 			t.Errorf("%s is not a PNG", name)
 		}

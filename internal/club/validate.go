@@ -1,6 +1,7 @@
 package club
 
 import (
+	"fmt"
 	"net/mail"
 	"slices"
 	"strings"
@@ -125,11 +126,13 @@ func ValidateRoleKeys(keys []string, clubRoles []Role) ([]string, error) {
 // ValidateClubName checks the name of a new club.
 func ValidateClubName(s string) (string, error) {
 	name, msg := normalizeName(s, "Club name", true)
-	if msg == "" && utf8.RuneCountInString(name) < MinClubNameLength {
-		msg = "Club name needs at least 2 characters."
-	}
-	if msg == "" && utf8.RuneCountInString(name) > MaxClubNameLength {
-		msg = "Club name can be at most 80 characters."
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	switch {
+	case utf8.ValidString(s) && n > MaxClubNameLength:
+		// Before normalizeName's own, longer limit speaks.
+		msg = fmt.Sprintf("Club name can be at most %d characters.", MaxClubNameLength)
+	case msg == "" && n < MinClubNameLength:
+		msg = fmt.Sprintf("Club name needs at least %d characters.", MinClubNameLength)
 	}
 	if msg != "" {
 		return "", &Error{Code: EINVALID, Message: msg, Fields: map[string]string{"name": msg}}

@@ -52,6 +52,12 @@ func TestValidateClubName(t *testing.T) {
 			t.Errorf("ValidateClubName(%q) err = %v, want ok=%v", tt.in, err, tt.ok)
 		}
 	}
+	// The message names the club limit, however long the name.
+	for _, n := range []int{81, 101, 300} {
+		if _, err := club.ValidateClubName(strings.Repeat("x", n)); club.ErrorMessage(err) != "Club name can be at most 80 characters." {
+			t.Errorf("%d characters: %q", n, club.ErrorMessage(err))
+		}
+	}
 }
 
 // FuzzAddMemberInput checks that validation never panics and that whatever
