@@ -1,8 +1,10 @@
 package club_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -95,6 +97,30 @@ func FuzzAddMemberInput(f *testing.F) {
 			if !found {
 				t.Fatalf("accepted role %q", r)
 			}
+		}
+	})
+}
+
+// FuzzValidateClubName checks that the club name check (onboarding and the
+// settings page) never panics, that what it accepts is clean, and that it
+// refuses with a message for the name field.
+func FuzzValidateClubName(f *testing.F) {
+	for _, s := range []string{"Riverside Rowing Club", "  x ", "<b>Club</b>", "Club\x00", "\xff\xfe", strings.Repeat("é", 81), "Ünïcödé Club"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		name, err := club.ValidateClubName(in)
+		if err != nil {
+			var e *club.Error
+			if !errors.As(err, &e) || e.Code != club.EINVALID || e.Fields["name"] == "" {
+				t.Fatalf("refusal %v is not an invalid-input error for the name field", err)
+			}
+			return
+		}
+		n := utf8.RuneCountInString(name)
+		if name != strings.TrimSpace(name) || n < club.MinClubNameLength || n > club.MaxClubNameLength ||
+			!utf8.ValidString(name) || strings.ContainsAny(name, "<>") || strings.ContainsFunc(name, unicode.IsControl) {
+			t.Fatalf("accepted %q", name)
 		}
 	})
 }
