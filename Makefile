@@ -3,7 +3,7 @@ GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 15s
 
-.PHONY: run test generate check-generated lint unit fuzz bench emulator
+.PHONY: run test generate check-generated lint unit race fuzz bench emulator
 
 ## run: the portal with the embedded Kinde emulator and SQLite in ./data, seeded with demo clubs
 run:
@@ -13,8 +13,9 @@ run:
 emulator:
 	$(GO) run ./cmd/kinde-emulator
 
-## test: everything CI checks: generated code, formatting, vet, staticcheck, then all tests
-test: check-generated lint unit
+## test: everything CI checks: generated code, formatting, vet, staticcheck, all tests, then the
+## concurrent packages again under the race detector
+test: check-generated lint unit race
 
 generate:
 	$(GO) tool templ generate
@@ -33,9 +34,15 @@ lint:
 unit:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
+## race: the packages where goroutines meet (domain, store, jobs, mail, sessions, HTTP) under -race
+race:
+	$(GO) test -race -count=1 -timeout 20m ./internal/club ./internal/store ./internal/river ./internal/mail ./internal/session ./web
+
 ## fuzz: a short run of every fuzz target (the corpus lives in testdata/fuzz)
 fuzz:
 	$(GO) test ./internal/club -run '^$$' -fuzz FuzzAddMemberInput -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/club -run '^$$' -fuzz FuzzValidateClubName -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/club -run '^$$' -fuzz FuzzParseImport -fuzztime $(FUZZTIME)
 	$(GO) test ./web -run '^$$' -fuzz FuzzParseAddMemberForm -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/kinde/emulator -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 
