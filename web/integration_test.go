@@ -325,3 +325,34 @@ func TestRenameClubWithEmulator(t *testing.T) {
 		t.Errorf("settings form shows %q, want the new name", got)
 	}
 }
+
+// Hilltop's owner adds Olivia (Kinde knows her as "Olivia Hart" from
+// Riverside) and a brand-new person, typing no names for either. After
+// "Refresh from Kinde" both rows still show only the email: the names
+// Riverside gave Olivia never reach Hilltop, so her row looks like the new
+// person's.
+func TestNamesAnotherClubTypedNeverShow(t *testing.T) {
+	p := startPortal(t)
+	owner := p.person(t)
+	owner.signIn("tom@example.org").Body.Close()
+	for _, email := range []string{"olivia@example.org", "brand.new@example.org"} {
+		res := owner.post("/members", url.Values{"email": {email}, "roles": {club.RoleMember}})
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("add %s = %d", email, res.StatusCode)
+		}
+	}
+	if res := owner.post("/members/refresh", url.Values{}); res.StatusCode != http.StatusOK {
+		t.Fatalf("refresh = %d", res.StatusCode)
+	}
+	d := owner.page(owner.get("/members"))
+	for _, email := range []string{"olivia@example.org", "brand.new@example.org"} {
+		name := strings.TrimSpace(d.Find(`[data-testid="member-row"][data-email="` + email + `"] [data-testid="member-name"]`).Text())
+		if name != email {
+			t.Errorf("%s is shown as %q after a refresh, want only the email, as typed", email, name)
+		}
+	}
+	if strings.Contains(d.Text(), "Hart") {
+		t.Error("Hilltop's members page shows the name Riverside gave Olivia")
+	}
+}

@@ -332,7 +332,7 @@ func (im *Importer) bulk(ctx context.Context, imp Import, c Club, chunk []Import
 
 func (im *Importer) member(imp Import, r ImportRow) Member {
 	return Member{ClubCode: imp.ClubCode, UserID: r.UserID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
-		Roles: sortedCopy(r.Roles), JoinedAt: im.now().UTC()}
+		Roles: sortedCopy(r.Roles), JoinedAt: im.now().UTC(), NamesByClub: true}
 }
 
 func (im *Importer) saveRows(ctx context.Context, imp Import, rows []ImportRow, ms []Member, invs []Invitation) error {

@@ -61,6 +61,11 @@ type Member struct {
 	// Pending members are not listed; the next add for the same email
 	// finishes the work.
 	Pending bool
+	// NamesByClub marks names this club typed (in an add or an import),
+	// even empty ones. A refresh from Kinde never replaces them: names in
+	// Kinde may have been typed by another club, and showing them would
+	// tell this club that someone knew the person.
+	NamesByClub bool
 }
 
 // Name is the member's display name, falling back to the email.

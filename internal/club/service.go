@@ -191,6 +191,8 @@ func (s *Service) newMember(c Club, userID string, in AddMemberInput, roles []st
 		LastName:  in.LastName,
 		Roles:     sortedCopy(roles),
 		JoinedAt:  s.now().UTC(),
+		// The names typed here are the club's, even when left empty.
+		NamesByClub: true,
 	}
 }
 

@@ -237,8 +237,9 @@ func (db *DB) DeleteMember(ctx context.Context, clubCode, userID string, ev club
 // club too (its name, when c has one).
 //
 // Kinde knows less than the portal about a few things, so a sync keeps
-// them: the names the club typed (Kinde's names only fill in a membership
-// without any, so a club never sees names another club typed into Kinde),
+// them: the names the club typed, even empty ones (Kinde's names fill in
+// only a membership the club did not add itself, so a club never sees
+// names another club typed into Kinde),
 // the join time and the email when ms has none, and a pending membership
 // while Kinde still shows it without roles.
 func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member, syncedAt time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {

@@ -368,3 +368,52 @@ func testBadKindeEvents(t *testing.T, db *DB) {
 		}
 	}
 }
+
+// Names a club typed (even none) are never filled in from Kinde, whether by
+// a sync or by a webhook: they could be names another club typed. Names of
+// a membership the club did not add itself come from Kinde.
+func TestNamesByClubStayTheClubs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) *DB
+	}{{"sqlite", openSQLiteTest}, {"postgres", openPostgresTest}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := tc.open(t)
+			ctx := t.Context()
+			typedNone := newMember("org_a", 1, "", "", club.RoleMember)
+			typedNone.NamesByClub = true
+			typed := newMember("org_a", 2, "Ana", "Alves", club.RoleMember)
+			typed.NamesByClub = true
+			save(t, db, typedNone, typed)
+
+			// Kinde lists all three with the names it has.
+			fromKinde := []club.Member{
+				{UserID: userID(1), Email: typedNone.Email, FirstName: "Typed", LastName: "ByClubA", Roles: []string{club.RoleMember}},
+				{UserID: userID(2), Email: typed.Email, FirstName: "Other", LastName: "Name", Roles: []string{club.RoleMember}},
+				{UserID: userID(3), Email: "user3@example.org", FirstName: "Cleo", LastName: "Kinde", Roles: []string{club.RoleMember}},
+			}
+			if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_a"}, fromKinde, at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
+				t.Fatal(err)
+			}
+			apply(t, db, personEvent(club.EventUserUpdated, 2, 1, typedNone.Email, "Webhook", roles("org_a", club.RoleMember)))
+
+			want := map[string][2]string{userID(1): {"", ""}, userID(2): {"Ana", "Alves"}, userID(3): {"Cleo", "Kinde"}}
+			for id, names := range want {
+				m := mustMember(t, db, "org_a", id)
+				if m.FirstName != names[0] || m.LastName != names[1] {
+					t.Errorf("%s: names %q %q, want %q %q", id, m.FirstName, m.LastName, names[0], names[1])
+				}
+			}
+			// A later write without the mark (a role change) keeps it.
+			m := mustMember(t, db, "org_a", userID(1))
+			m.NamesByClub, m.Roles = false, []string{club.RoleCoach}
+			save(t, db, m)
+			if got := mustMember(t, db, "org_a", userID(1)); !got.NamesByClub {
+				t.Error("a role change dropped the club's claim on the names")
+			}
+			if got := mustMember(t, db, "org_a", userID(3)); got.NamesByClub {
+				t.Error("a member first seen in a sync is marked as named by the club")
+			}
+		})
+	}
+}

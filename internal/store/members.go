@@ -18,7 +18,7 @@ func (db *DB) loadMembers(ctx context.Context, q querier, clubCode string, ids [
 	out := map[string]club.Member{}
 	load := func(filter string, args []any) error {
 		rows, err := q.QueryContext(ctx, `
-			SELECT m.user_id, COALESCE(p.email, ''), m.first_name, m.last_name, m.joined_at, m.pending
+			SELECT m.user_id, COALESCE(p.email, ''), m.first_name, m.last_name, m.joined_at, m.pending, m.names_by_club
 			FROM memberships m JOIN people p ON p.id = m.user_id
 			WHERE m.club_code = $1`+filter, args...)
 		if err != nil {
@@ -27,7 +27,7 @@ func (db *DB) loadMembers(ctx context.Context, q querier, clubCode string, ids [
 		defer rows.Close()
 		for rows.Next() {
 			m := club.Member{ClubCode: clubCode, Roles: []string{}}
-			if err := rows.Scan(&m.UserID, &m.Email, &m.FirstName, &m.LastName, timeCol{&m.JoinedAt}, &m.Pending); err != nil {
+			if err := rows.Scan(&m.UserID, &m.Email, &m.FirstName, &m.LastName, timeCol{&m.JoinedAt}, &m.Pending, &m.NamesByClub); err != nil {
 				return fmt.Errorf("load members: %w", err)
 			}
 			out[m.UserID] = m
@@ -142,8 +142,10 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 				m.JoinedAt = old.JoinedAt
 			}
 		}
+		// Names the club typed stay the club's, once typed.
+		m.NamesByClub = m.NamesByClub || (ok && old.NamesByClub)
 		if replace && ok {
-			if old.FirstName != "" || old.LastName != "" {
+			if old.NamesByClub || old.FirstName != "" || old.LastName != "" {
 				m.FirstName, m.LastName = old.FirstName, old.LastName
 			}
 			if old.Pending && len(m.Roles) == 0 {
@@ -156,15 +158,15 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		write = append(write, m)
 	}
 
-	const memberCols = 8
+	const memberCols = 9
 	if err := chunks(len(write), maxParams/memberCols, func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*memberCols)
 		for _, m := range write[lo:hi] {
 			sortName, search := memberKeys(m.FirstName, m.LastName, m.Email)
-			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search)
+			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search, m.NamesByClub)
 		}
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search)
+			INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search, names_by_club)
 			VALUES `+db.rowParams(1, hi-lo, memberCols)+`
 			ON CONFLICT (club_code, user_id) DO UPDATE SET
 				first_name = excluded.first_name,
@@ -172,7 +174,8 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 				joined_at = excluded.joined_at,
 				pending = excluded.pending,
 				sort_name = excluded.sort_name,
-				search = excluded.search`, args...)
+				search = excluded.search,
+				names_by_club = memberships.names_by_club OR excluded.names_by_club`, args...)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("write memberships: %w", err)
@@ -216,7 +219,7 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 
 func sameMember(a, b club.Member) bool {
 	return a.Email == b.Email && a.FirstName == b.FirstName && a.LastName == b.LastName &&
-		a.JoinedAt.Equal(b.JoinedAt) && a.Pending == b.Pending && slices.Equal(a.Roles, b.Roles)
+		a.JoinedAt.Equal(b.JoinedAt) && a.Pending == b.Pending && slices.Equal(a.Roles, b.Roles) && a.NamesByClub == b.NamesByClub
 }
 
 // upsertPeople records each person's id and email. An email belongs to one
