@@ -117,23 +117,26 @@ func sortDescription(sort string) string {
 	return "sorted by name, A to Z"
 }
 
-func (l MemberList) pagination() components.PaginationProps {
-	size := l.PageSize
+// pages is the pagination of a list: page (1-based) of size rows out of
+// total, with link giving the URL of another page.
+func pages(page, size, total int, label string, link func(page int) string) components.PaginationProps {
 	if size <= 0 {
 		size = 50
 	}
-	page := max(l.Page, 1)
-	p := components.PaginationProps{
-		Page: page, Size: size, Total: l.Total,
-		HXTarget: "#members-table",
-		Label:    "Member pages",
-	}
+	page = max(page, 1)
+	p := components.PaginationProps{Page: page, Size: size, Total: total, Label: label}
 	if page > 1 {
-		p.PrevURL = MembersURL(l.Query, l.Sort, page-1)
+		p.PrevURL = link(page - 1)
 	}
-	if page < components.PageCount(size, l.Total) {
-		p.NextURL = MembersURL(l.Query, l.Sort, page+1)
+	if page < components.PageCount(size, total) {
+		p.NextURL = link(page + 1)
 	}
+	return p
+}
+
+func (l MemberList) pagination() components.PaginationProps {
+	p := pages(l.Page, l.PageSize, l.Total, "Member pages", func(n int) string { return MembersURL(l.Query, l.Sort, n) })
+	p.HXTarget = "#members-table"
 	return p
 }
 
@@ -151,35 +154,11 @@ func (l MemberList) clubEmpty() bool { return l.ClubTotal == 0 && len(l.Rows) ==
 func (l MemberList) noHits() bool { return len(l.Rows) == 0 && !l.clubEmpty() }
 
 func (a ActivityPage) pagination() components.PaginationProps {
-	size := a.PageSize
-	if size <= 0 {
-		size = 50
-	}
-	page := max(a.Page, 1)
-	p := components.PaginationProps{Page: page, Size: size, Total: a.Total, Label: "Activity pages"}
-	if page > 1 {
-		p.PrevURL = ActivityURL(a.Person, page-1)
-	}
-	if page < components.PageCount(size, a.Total) {
-		p.NextURL = ActivityURL(a.Person, page+1)
-	}
-	return p
+	return pages(a.Page, a.PageSize, a.Total, "Activity pages", func(n int) string { return ActivityURL(a.Person, n) })
 }
 
 func (p InvitationsPage) pagination() components.PaginationProps {
-	size := p.PageSize
-	if size <= 0 {
-		size = 50
-	}
-	page := max(p.Page, 1)
-	pp := components.PaginationProps{Page: page, Size: size, Total: p.Total, Label: "Invitation pages"}
-	if page > 1 {
-		pp.PrevURL = InvitationsURL(page - 1)
-	}
-	if page < components.PageCount(size, p.Total) {
-		pp.NextURL = InvitationsURL(page + 1)
-	}
-	return pp
+	return pages(p.Page, p.PageSize, p.Total, "Invitation pages", InvitationsURL)
 }
 
 // state names where an invitation is, in words, with the class of its

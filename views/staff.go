@@ -147,21 +147,6 @@ func StaffAuditURL(clubCode string, page int) string {
 	return "/staff/audit?" + v.Encode()
 }
 
-func pages(page, size, total int, label string, link func(page int) string) components.PaginationProps {
-	if size <= 0 {
-		size = 50
-	}
-	page = max(page, 1)
-	p := components.PaginationProps{Page: page, Size: size, Total: total, Label: label}
-	if page > 1 {
-		p.PrevURL = link(page - 1)
-	}
-	if page < components.PageCount(size, total) {
-		p.NextURL = link(page + 1)
-	}
-	return p
-}
-
 func (p StaffConsolePage) pagination() components.PaginationProps {
 	return pages(p.Page, p.PageSize, p.Total, "Club pages", func(n int) string { return StaffURL(p.Query, n) })
 }

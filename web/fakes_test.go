@@ -242,14 +242,7 @@ func syncChanges(cur map[string]club.Member, code string, ms []club.Member) club
 	for _, m := range ms {
 		listed[m.UserID] = true
 		old, ok := cur[code+"/"+m.UserID]
-		switch {
-		case !ok || old.Pending:
-			ch.Joined++
-		case !slices.Equal(old.Roles, m.Roles):
-			ch.RolesChanged++
-		case old.Email != m.Email:
-			ch.Updated++
-		}
+		ch.Count(old, ok, m)
 	}
 	for _, m := range cur {
 		if m.ClubCode == code && !m.Pending && !listed[m.UserID] {
@@ -266,6 +259,10 @@ func (d *memDirectory) SaveClub(_ context.Context, c club.Club, _ string, ev clu
 	d.clubs[c.Code] = c
 	d.audit = append(d.audit, ev)
 	return nil
+}
+
+func (d *memDirectory) RenameClub(_ context.Context, c club.Club, ev club.AuditEvent) error {
+	return d.SaveClub(context.Background(), c, "", ev)
 }
 
 func (d *memDirectory) RecentClubByCreator(context.Context, string, string, time.Time) (club.Club, error) {

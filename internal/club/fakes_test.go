@@ -132,14 +132,7 @@ func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.
 	for _, m := range ms {
 		listed[m.UserID] = true
 		old, ok := d.members[c.Code+"/"+m.UserID]
-		switch {
-		case !ok || old.Pending:
-			changes.Joined++
-		case !slices.Equal(old.Roles, m.Roles):
-			changes.RolesChanged++
-		case old.Email != m.Email:
-			changes.Updated++
-		}
+		changes.Count(old, ok, m)
 	}
 	for k, m := range d.members {
 		if m.ClubCode == c.Code {
@@ -164,10 +157,17 @@ func (d *memDirectory) SaveClub(_ context.Context, c club.Club, creator string, 
 	defer d.mu.Unlock()
 	d.writes++
 	d.clubs[c.Code] = c
-	if creator != "" { // "" is a rename: the creation stays as it was
-		d.creators[c.Code] = creator
-		d.created[c.Code] = ev.At
-	}
+	d.creators[c.Code] = creator
+	d.created[c.Code] = ev.At
+	d.audit = append(d.audit, ev)
+	return nil
+}
+
+func (d *memDirectory) RenameClub(_ context.Context, c club.Club, ev club.AuditEvent) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	d.clubs[c.Code] = c
 	d.audit = append(d.audit, ev)
 	return nil
 }

@@ -274,6 +274,20 @@ type SyncChanges struct {
 // None reports whether nothing changed.
 func (c SyncChanges) None() bool { return c == SyncChanges{} }
 
+// Count adds what happened to one membership listed by Kinde: before is it
+// as it was (known is false when there was none), after as it is now.
+// Members who left are counted by the caller, who knows who is gone.
+func (c *SyncChanges) Count(before Member, known bool, after Member) {
+	switch was, is := known && !before.Pending, !after.Pending; {
+	case !was && is:
+		c.Joined++
+	case was && is && !slices.Equal(before.Roles, after.Roles):
+		c.RolesChanged++
+	case was && is && before.Email != after.Email:
+		c.Updated++
+	}
+}
+
 // String says what changed: "2 joined, 1 left" or "no changes".
 func (c SyncChanges) String() string {
 	var parts []string

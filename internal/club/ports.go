@@ -33,10 +33,12 @@ type Directory interface {
 	// the audit row event returns for what changed (none when it returns
 	// nil). It returns what changed.
 	ReplaceMembers(ctx context.Context, c Club, ms []Member, syncedAt time.Time, event func(SyncChanges) *AuditEvent) (SyncChanges, error)
-	// SaveClub records a club created through the portal by creatorID, or
-	// a club's new name (creatorID "" keeps what is known of its creation),
-	// and appends ev.
+	// SaveClub records a club created through the portal by creatorID, and
+	// appends ev.
 	SaveClub(ctx context.Context, c Club, creatorID string, ev AuditEvent) error
+	// RenameClub records the club's new name and appends ev, in one
+	// transaction.
+	RenameClub(ctx context.Context, c Club, ev AuditEvent) error
 	// RecentClubByCreator returns a club named name that creatorID created
 	// at or after since. It is how a double-submitted "create club" form
 	// creates one club.

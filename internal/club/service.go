@@ -336,7 +336,7 @@ func (s *Service) RenameClub(ctx context.Context, actor Actor, c Club, name stri
 	renamed := Club{Code: c.Code, Name: name}
 	ev := AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name, Action: ActionClubRenamed,
 		Detail: c.Name + " → " + name, At: s.now().UTC()}
-	if err := s.dir.SaveClub(ctx, renamed, "", ev); err != nil {
+	if err := s.dir.RenameClub(ctx, renamed, ev); err != nil {
 		return Club{}, fmt.Errorf("club: rename club: %w", err)
 	}
 	s.refreshClaims(ctx, actor.UserID)

@@ -290,14 +290,7 @@ func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member,
 		}
 		for _, m := range written {
 			old, ok := cur[m.UserID]
-			switch before, after := ok && !old.Pending, !m.Pending; {
-			case !before && after:
-				changes.Joined++
-			case before && after && !slices.Equal(old.Roles, m.Roles):
-				changes.RolesChanged++
-			case before && after && old.Email != m.Email:
-				changes.Updated++
-			}
+			changes.Count(old, ok, m)
 		}
 		if ev := event(changes); ev != nil {
 			return db.appendEvent(ctx, tx, *ev)
@@ -313,7 +306,7 @@ func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member,
 // SaveClub records a club created through the portal by creatorID and
 // appends ev, in one transaction. The club's creation time is ev.At. Saving
 // a club the portal already knows updates its name and keeps the first
-// creator. With no creatorID it is a rename, which records no creation.
+// creator.
 func (db *DB) SaveClub(ctx context.Context, c club.Club, creatorID string, ev club.AuditEvent) error {
 	if c.Code == "" {
 		return errors.New("store: save club: club code is required")
@@ -321,9 +314,6 @@ func (db *DB) SaveClub(ctx context.Context, c club.Club, creatorID string, ev cl
 	at := ev.At
 	if at.IsZero() {
 		at = db.now()
-	}
-	if creatorID == "" {
-		at = time.Time{} // a rename: when the club was created is not known here
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
@@ -339,6 +329,26 @@ func (db *DB) SaveClub(ctx context.Context, c club.Club, creatorID string, ev cl
 	})
 	if err != nil {
 		return fmt.Errorf("store: save club: %w", err)
+	}
+	return nil
+}
+
+// RenameClub records the club's new name and appends ev, in one
+// transaction. What is known of the club's creation stays as it was.
+func (db *DB) RenameClub(ctx context.Context, c club.Club, ev club.AuditEvent) error {
+	if c.Code == "" {
+		return errors.New("store: rename club: club code is required")
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO clubs (code, name) VALUES ($1, $2)
+			ON CONFLICT (code) DO UPDATE SET name = excluded.name`, c.Code, c.Name); err != nil {
+			return err
+		}
+		return db.appendEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("store: rename club: %w", err)
 	}
 	return nil
 }

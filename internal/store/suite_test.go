@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -42,7 +43,7 @@ func runSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"ReplaceMembersSwapsEmails", testReplaceMembersSwap},
 		{"ReplaceMembersLongNames", testReplaceMembersLongNames},
 		{"SaveClubAndRecentByCreator", testSaveClub},
-		{"SaveClubRename", testSaveClubRename},
+		{"RenameClub", testRenameClub},
 		{"ClaimsStale", testClaimsStale},
 		{"AuditEvents", testAuditEvents},
 		{"AuditIsAppendOnly", testAuditAppendOnly},
@@ -1376,10 +1377,10 @@ func testReplaceMembersReportsChanges(t *testing.T, db *DB) {
 	}
 }
 
-// testSaveClubRename: a rename (no creator) changes the name and keeps who
-// created the club and when, so the double-submit guard still finds it by
-// its new name only from its creator.
-func testSaveClubRename(t *testing.T, db *DB) {
+// testRenameClub: a rename changes the name and keeps who created the club
+// and when, so the double-submit guard still finds it (by its new name) only
+// from its creator; a club known only from a sync gets no creation time.
+func testRenameClub(t *testing.T, db *DB) {
 	created := event("org_new", club.ActionClubCreated)
 	created.At = at(10)
 	if err := db.SaveClub(t.Context(), club.Club{Code: "org_new", Name: "Rowing Club"}, userID(1), created); err != nil {
@@ -1387,7 +1388,7 @@ func testSaveClubRename(t *testing.T, db *DB) {
 	}
 	renamed := event("org_new", club.ActionClubRenamed)
 	renamed.At = at(50)
-	if err := db.SaveClub(t.Context(), club.Club{Code: "org_new", Name: "Rowing & Sculling"}, "", renamed); err != nil {
+	if err := db.RenameClub(t.Context(), club.Club{Code: "org_new", Name: "Rowing & Sculling"}, renamed); err != nil {
 		t.Fatalf("rename: %v", err)
 	}
 	if got, _ := db.Club(t.Context(), "org_new"); got.Name != "Rowing & Sculling" {
@@ -1399,14 +1400,25 @@ func testSaveClubRename(t *testing.T, db *DB) {
 	if _, err := db.RecentClubByCreator(t.Context(), userID(1), "Rowing & Sculling", at(11)); !errors.Is(err, club.ErrNotFound) {
 		t.Errorf("the rename moved the creation time: %v", err)
 	}
-	// A club the portal only knew from a sync gets a name, and no creator.
+	if evs := actions(allEvents(t, db)); !slices.Equal(evs, []string{club.ActionClubRenamed, club.ActionClubCreated}) {
+		t.Errorf("events = %v", evs)
+	}
+	// A club the portal only knew from a sync gets a name, and no creation.
 	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_synced"}, nil, at(1), always(event("org_synced", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveClub(t.Context(), club.Club{Code: "org_synced", Name: "Synced Club"}, "", renamed); err != nil {
+	if err := db.RenameClub(t.Context(), club.Club{Code: "org_synced", Name: "Synced Club"}, renamed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.RecentClubByCreator(t.Context(), "", "Synced Club", at(0)); !errors.Is(err, club.ErrNotFound) {
-		t.Errorf("a renamed synced club is found as created by nobody: %v", err)
+	var createdAt sql.NullString
+	var creator string
+	if err := db.read.QueryRowContext(t.Context(), `SELECT CAST(created_at AS TEXT), created_by FROM clubs WHERE code = 'org_synced'`).Scan(&createdAt, &creator); err != nil {
+		t.Fatal(err)
+	}
+	if createdAt.Valid || creator != "" {
+		t.Errorf("a renamed synced club has creation %q by %q, want none", createdAt.String, creator)
+	}
+	if got, _ := db.Club(t.Context(), "org_synced"); got.Name != "Synced Club" {
+		t.Errorf("synced club's name = %q", got.Name)
 	}
 }
