@@ -88,6 +88,11 @@ type ImportRow struct {
 	// Reason says why a row was skipped or failed, in words an owner
 	// can act on. It never holds an upstream error.
 	Reason string
+	// Attempted marks a row whose Kinde work (a create, or its bulk call)
+	// was sent by a run that may have stopped before recording the
+	// outcome. Kinde then already has the person in the club, so a run
+	// that finds them there counts them added, not already a member.
+	Attempted bool
 }
 
 // ImportDuplicate is an email that appears on more than one valid row.

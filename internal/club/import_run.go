@@ -196,6 +196,11 @@ func (im *Importer) Run(ctx context.Context, id int64) error {
 		return fmt.Errorf("club: run import %d: %w", id, err)
 	}
 	c := Club{Code: imp.ClubCode, Name: imp.ClubName}
+	// Rows an earlier run sent to Kinde without recording the outcome.
+	earlier := map[int64]bool{}
+	for _, r := range rows {
+		earlier[r.ID] = r.Attempted
+	}
 	for i := range rows {
 		if rows[i].Step != StepResolve {
 			continue
@@ -214,12 +219,12 @@ func (im *Importer) Run(ctx context.Context, id int64) error {
 		return out
 	}
 	for chunk := range slices.Chunk(byStep(StepAttach), MaxBulkMembers) {
-		if err := im.bulk(ctx, imp, c, chunk, im.kinde.BulkAddMembers); err != nil {
+		if err := im.bulk(ctx, imp, c, chunk, earlier, im.kinde.BulkAddMembers); err != nil {
 			return err
 		}
 	}
 	for chunk := range slices.Chunk(byStep(StepUpsert, StepGrant), MaxBulkMembers) {
-		if err := im.bulk(ctx, imp, c, chunk, im.kinde.BulkUpdateMembers); err != nil {
+		if err := im.bulk(ctx, imp, c, chunk, earlier, im.kinde.BulkUpdateMembers); err != nil {
 			return err
 		}
 	}
@@ -252,6 +257,15 @@ func (im *Importer) resolve(ctx context.Context, imp Import, row *ImportRow) err
 		return fmt.Errorf("club: run import %d: %w", imp.ID, err)
 	}
 
+	// Recorded before the call: should this run stop before the outcome is
+	// recorded, the next one knows the person may be in the club by its
+	// doing.
+	if !row.Attempted {
+		row.Attempted = true
+		if err := im.saveRows(ctx, imp, []ImportRow{*row}, nil, nil); err != nil {
+			return err
+		}
+	}
 	created, err := im.kinde.CreatePerson(ctx, Person{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}, imp.ClubCode)
 	switch {
 	case err == nil:
@@ -287,11 +301,21 @@ func (im *Importer) resolve(ctx context.Context, imp Import, row *ImportRow) err
 // bulk sends a chunk of rows to Kinde in one call and records the outcome
 // of each, with the directory's new members and their invitations, in one
 // transaction. A call Kinde refuses outright fails the chunk's rows.
-func (im *Importer) bulk(ctx context.Context, imp Import, c Club, chunk []ImportRow,
+// earlier names the rows an earlier run already sent to Kinde.
+func (im *Importer) bulk(ctx context.Context, imp Import, c Club, chunk []ImportRow, earlier map[int64]bool,
 	call func(context.Context, string, []BulkMember) ([]string, error)) error {
 	ms := make([]BulkMember, len(chunk))
+	mark := false
 	for i, r := range chunk {
 		ms[i] = BulkMember{UserID: r.UserID, Roles: slices.Clone(r.Roles)}
+		mark = mark || !r.Attempted
+		chunk[i].Attempted = true
+	}
+	// Recorded before the call, as for a create (see resolve).
+	if mark {
+		if err := im.saveRows(ctx, imp, chunk, nil, nil); err != nil {
+			return err
+		}
 	}
 	added, err := call(ctx, c.Code, ms)
 	if ErrorCode(err) == EUNAVAILABLE {
@@ -305,13 +329,12 @@ func (im *Importer) bulk(ctx context.Context, imp Import, c Club, chunk []Import
 		case err != nil:
 			r.Status, r.Reason = ImportFailed, "Kinde refused to add this person to the club. Add them by hand."
 			continue
-		case slices.Contains(added, r.UserID):
-			r.Status = ImportAdded
-			if r.Step == StepGrant {
-				r.Status = ImportCreated
-			}
 		case r.Step == StepGrant:
 			r.Status = ImportCreated
+		case slices.Contains(added, r.UserID) || earlier[r.ID]:
+			// Added now, or by this import's earlier call whose answer was
+			// lost with its run.
+			r.Status = ImportAdded
 		default:
 			// Kinde had them in the club already, though the directory did
 			// not. Their roles in Kinde are not read back (that would cost

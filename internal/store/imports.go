@@ -15,7 +15,7 @@ var _ club.ImportStore = (*DB)(nil)
 
 const importColumns = `id, club_code, club_name, actor_id, actor_name, file_name, digest, status, created_at, started_at, finished_at`
 
-const importRowColumns = `id, line, email, first_name, last_name, roles, status, step, user_id, reason`
+const importRowColumns = `id, line, email, first_name, last_name, roles, status, step, user_id, reason, attempted`
 
 // importRowParams is the number of parameters of one inserted import row.
 const importRowParams = 10
@@ -179,7 +179,7 @@ func (db *DB) loadImportRows(ctx context.Context, where string, args ...any) ([]
 	for rows.Next() {
 		var r club.ImportRow
 		var roles, status, step string
-		if err := rows.Scan(&r.ID, &r.Line, &r.Email, &r.FirstName, &r.LastName, &roles, &status, &step, &r.UserID, &r.Reason); err != nil {
+		if err := rows.Scan(&r.ID, &r.Line, &r.Email, &r.FirstName, &r.LastName, &roles, &status, &step, &r.UserID, &r.Reason, &r.Attempted); err != nil {
 			return nil, err
 		}
 		r.Roles = strings.Fields(roles)
@@ -210,9 +210,9 @@ func (db *DB) SaveImportRows(ctx context.Context, importID int64, rows []club.Im
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rows {
 			if _, err := tx.ExecContext(ctx, `
-				UPDATE import_rows SET status = $1, step = $2, user_id = $3, reason = $4
+				UPDATE import_rows SET status = $1, step = $2, user_id = $3, reason = $4, attempted = $8
 				WHERE id = $5 AND import_id = $6 AND status = $7`,
-				string(r.Status), string(r.Step), r.UserID, clip(r.Reason, maxReason), r.ID, importID, string(club.ImportPending)); err != nil {
+				string(r.Status), string(r.Step), r.UserID, clip(r.Reason, maxReason), r.ID, importID, string(club.ImportPending), r.Attempted); err != nil {
 				return fmt.Errorf("update import row: %w", err)
 			}
 		}

@@ -153,7 +153,7 @@ func testImportSaveRows(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 	rows[0].Status, rows[0].UserID = club.ImportAdded, userID(1)
-	rows[1].Step, rows[1].UserID = club.StepGrant, userID(2)
+	rows[1].Step, rows[1].UserID, rows[1].Attempted = club.StepGrant, userID(2), true
 	m := newMember("org_a", 1, "Ana", "0", "coach", "member")
 	inv := club.Invitation{ClubCode: "org_a", ClubName: "Riverside", Email: m.Email, Name: "Ana 0", InvitedBy: "Olga Owner"}
 	if err := db.SaveImportRows(t.Context(), id, rows, []club.Member{m}, []club.Invitation{inv}); err != nil {
@@ -173,8 +173,8 @@ func testImportSaveRows(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) != 1 || pending[0].Step != club.StepGrant || pending[0].UserID != userID(2) {
-		t.Errorf("pending = %+v, want row 2 waiting for its roles", pending)
+	if len(pending) != 1 || pending[0].Step != club.StepGrant || pending[0].UserID != userID(2) || !pending[0].Attempted {
+		t.Errorf("pending = %+v, want row 2 waiting for its roles, its Kinde work attempted", pending)
 	}
 	if got := mustMember(t, db, "org_a", userID(1)); !slices.Equal(got.Roles, []string{"coach", "member"}) {
 		t.Errorf("member roles = %v", got.Roles)
@@ -194,6 +194,17 @@ func testImportFinalRows(t *testing.T, db *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A row id saved under another import is not touched, even while the
+	// row is pending.
+	other := createImport(t, db, "org_a", "d2", importRows(1))
+	stray := rows[0]
+	stray.Status, stray.Reason = club.ImportFailed, "wrong import"
+	if err := db.SaveImportRows(t.Context(), other, []club.ImportRow{stray}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.PendingImportRows(t.Context(), id); len(got) != 1 {
+		t.Fatalf("a save under another import changed this one's row: pending %+v", got)
+	}
 	done := rows[0]
 	done.Status = club.ImportCreated
 	if err := db.SaveImportRows(t.Context(), id, []club.ImportRow{done}, nil, nil); err != nil {
@@ -202,11 +213,6 @@ func testImportFinalRows(t *testing.T, db *DB) {
 	again := rows[0]
 	again.Status, again.Reason = club.ImportFailed, "late"
 	if err := db.SaveImportRows(t.Context(), id, []club.ImportRow{again}, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	// A row id of another import is not touched either.
-	other := createImport(t, db, "org_a", "d2", importRows(1))
-	if err := db.SaveImportRows(t.Context(), other, []club.ImportRow{again}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.ImportRows(t.Context(), "org_a", id)
