@@ -163,3 +163,13 @@ func chunks(n, size int, fn func(lo, hi int) error) error {
 	}
 	return nil
 }
+
+// forUpdate locks the rows a SELECT reads until the transaction ends, on
+// PostgreSQL. SQLite needs no lock: a write transaction has the database
+// to itself.
+func (db *DB) forUpdate() string {
+	if db.dialect == DialectPostgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}

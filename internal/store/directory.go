@@ -73,7 +73,11 @@ func (db *DB) Members(ctx context.Context, clubCode string, q club.MemberQuery) 
 		limit = club.MaxPageSize
 	}
 	offset := max(q.Offset, 0)
-	where, args := db.memberFilter(clubCode, q.Search)
+	inClub, match, args := db.memberFilter(clubCode, q.Search)
+	where := inClub
+	if match != "" {
+		where += " AND " + match
+	}
 	// Cut the page from the index first, then join the few rows it keeps:
 	// rows skipped by OFFSET are never looked up.
 	query := fmt.Sprintf(`
@@ -103,26 +107,25 @@ func (db *DB) Members(ctx context.Context, clubCode string, q club.MemberQuery) 
 	rows.Close()
 
 	// A short page is the last one and tells the total by itself: a search
-	// that matches few members scans the club once, not twice.
-	// With a search, one scan of the club counts both the matches and the
-	// whole club.
+	// that matches few members scans the club only to count it. Otherwise
+	// one scan of the club counts both the matches and the whole club.
 	short := len(page.Members) < limit && (len(page.Members) > 0 || offset == 0)
-	clubWhere, clubArgs := db.memberFilter(clubCode, "")
 	switch {
 	case short:
 		page.Total = offset + len(page.Members)
-		if len(args) == len(clubArgs) {
-			page.ClubTotal = page.Total
-		} else if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE `+clubWhere, clubArgs...).Scan(&page.ClubTotal); err != nil {
-			return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
+		page.ClubTotal = page.Total
+		if match != "" {
+			if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE `+inClub, args[0]).Scan(&page.ClubTotal); err != nil {
+				return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
+			}
 		}
-	case len(args) == len(clubArgs):
-		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE `+where, args...).Scan(&page.Total); err != nil {
+	case match == "":
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE `+inClub, args...).Scan(&page.Total); err != nil {
 			return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
 		}
 		page.ClubTotal = page.Total
 	default:
-		q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN ` + db.contains("search", "$2") + ` THEN 1 ELSE 0 END), 0) FROM memberships WHERE ` + clubWhere
+		q := `SELECT COUNT(*), COALESCE(SUM(CASE WHEN ` + match + ` THEN 1 ELSE 0 END), 0) FROM memberships WHERE ` + inClub
 		if err := db.read.QueryRowContext(ctx, q, args...).Scan(&page.ClubTotal, &page.Total); err != nil {
 			return club.MemberPage{}, fmt.Errorf("store: members: count: %w", err)
 		}
@@ -142,16 +145,16 @@ func (db *DB) Members(ctx context.Context, clubCode string, q club.MemberQuery) 
 	return page, nil
 }
 
-// memberFilter returns the WHERE clause and arguments selecting the club's
-// listed members that match search ("" for all).
-func (db *DB) memberFilter(clubCode, search string) (string, []any) {
-	where := `club_code = $1 AND pending = FALSE`
-	args := []any{clubCode}
+// memberFilter returns the condition selecting the club's listed members,
+// the condition a search adds ("" for none) and their arguments: the club
+// code ($1), then the folded search term ($2).
+func (db *DB) memberFilter(clubCode, search string) (inClub, match string, args []any) {
+	inClub, args = `club_code = $1 AND pending = FALSE`, []any{clubCode}
 	if term := fold(strings.TrimSpace(search)); term != "" {
-		where += ` AND ` + db.contains("search", "$2")
+		match = db.contains("search", "$2")
 		args = append(args, term)
 	}
-	return where, args
+	return inClub, match, args
 }
 
 // memberPageIDs returns the query for the user ids of one page, read in
@@ -404,11 +407,19 @@ func (db *DB) MarkClaimsStale(ctx context.Context, userID string, at time.Time) 
 	if at.IsZero() {
 		at = db.now()
 	}
-	_, err := db.write.ExecContext(ctx, `
+	if err := markClaimsStale(ctx, db.write, userID, db.ts(at)); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// markClaimsStale records at (a stored time) as when userID's claims went
+// stale, unless a later time is recorded already.
+func markClaimsStale(ctx context.Context, q querier, userID string, at any) error {
+	if _, err := q.ExecContext(ctx, `
 		INSERT INTO claims_stale (user_id, at) VALUES ($1, $2)
-		ON CONFLICT (user_id) DO UPDATE SET at = excluded.at WHERE excluded.at > claims_stale.at`, userID, db.ts(at))
-	if err != nil {
-		return fmt.Errorf("store: mark claims stale: %w", err)
+		ON CONFLICT (user_id) DO UPDATE SET at = excluded.at WHERE excluded.at > claims_stale.at`, userID, at); err != nil {
+		return fmt.Errorf("mark claims stale: %w", err)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func (db *DB) CreateImport(ctx context.Context, imp club.Import, rows []club.Imp
 					status = club.ImportPending
 				}
 				args = append(args, id, r.Line, r.Email, r.FirstName, r.LastName, strings.Join(r.Roles, " "),
-					string(status), string(r.Step), r.UserID, clip(r.Reason, maxReason))
+					string(status), string(r.Step), r.UserID, truncate(r.Reason, maxReason))
 			}
 			_, err := tx.ExecContext(ctx, `
 				INSERT INTO import_rows (import_id, line, email, first_name, last_name, roles, status, step, user_id, reason)
@@ -121,16 +121,16 @@ func (db *DB) loadImport(ctx context.Context, where string, args ...any) (club.I
 		return club.Import{}, err
 	}
 	imp.Status = club.ImportStatus(status)
-	if imp.Counts, err = db.importCounts(ctx, db.read, imp.ID); err != nil {
+	if imp.Counts, err = db.importCounts(ctx, imp.ID); err != nil {
 		return club.Import{}, err
 	}
 	return imp, nil
 }
 
 // importCounts counts an import's rows by status: the progress query.
-func (db *DB) importCounts(ctx context.Context, q querier, id int64) (club.ImportCounts, error) {
+func (db *DB) importCounts(ctx context.Context, id int64) (club.ImportCounts, error) {
 	var c club.ImportCounts
-	rows, err := q.QueryContext(ctx, `SELECT status, COUNT(*) FROM import_rows WHERE import_id = $1 GROUP BY status`, id)
+	rows, err := db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM import_rows WHERE import_id = $1 GROUP BY status`, id)
 	if err != nil {
 		return c, fmt.Errorf("count import rows: %w", err)
 	}
@@ -212,7 +212,7 @@ func (db *DB) SaveImportRows(ctx context.Context, importID int64, rows []club.Im
 			if _, err := tx.ExecContext(ctx, `
 				UPDATE import_rows SET status = $1, step = $2, user_id = $3, reason = $4, attempted = $8
 				WHERE id = $5 AND import_id = $6 AND status = $7`,
-				string(r.Status), string(r.Step), r.UserID, clip(r.Reason, maxReason), r.ID, importID, string(club.ImportPending), r.Attempted); err != nil {
+				string(r.Status), string(r.Step), r.UserID, truncate(r.Reason, maxReason), r.ID, importID, string(club.ImportPending), r.Attempted); err != nil {
 				return fmt.Errorf("update import row: %w", err)
 			}
 		}
@@ -268,12 +268,4 @@ func (db *DB) FinishImport(ctx context.Context, id int64, at time.Time, ev club.
 		return fmt.Errorf("store: finish import: %w", err)
 	}
 	return nil
-}
-
-// clip bounds s to n bytes, dropping a rune cut in half.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

@@ -18,15 +18,11 @@ var outboxColumnsAs = "o." + strings.ReplaceAll(outboxColumns, ", ", ", o.")
 // see club.Directory. On PostgreSQL the membership row is locked, so two
 // instances resending at once queue one invitation.
 func (db *DB) QueueInvitation(ctx context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(last club.OutboxItem, found bool) error) error {
-	lock := ""
-	if db.dialect == DialectPostgres {
-		lock = " FOR UPDATE"
-	}
 	var refused error
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		refused = nil
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM memberships WHERE club_code = $1 AND user_id = $2 AND pending = FALSE`+lock,
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM memberships WHERE club_code = $1 AND user_id = $2 AND pending = FALSE`+db.forUpdate(),
 			inv.ClubCode, userID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("queue invitation: member")
@@ -92,16 +88,10 @@ func (db *DB) ClubInvitations(ctx context.Context, clubCode string, offset, limi
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			it     club.ClubInvitation
-			status string
-		)
-		if err := rows.Scan(&it.ID, &it.Invitation.ClubCode, &it.Invitation.ClubName, &it.Invitation.Email, &it.Invitation.Name,
-			&it.Invitation.InvitedBy, &status, &it.Attempts, &it.LastError,
-			timeCol{&it.NextAttemptAt}, timeCol{&it.CreatedAt}, timeCol{&it.SentAt}, &it.MemberID, &it.Superseded); err != nil {
+		var it club.ClubInvitation
+		if err := scanOutboxRow(rows, &it.OutboxItem, &it.MemberID, &it.Superseded); err != nil {
 			return club.InvitationPage{}, fmt.Errorf("store: club invitations: %w", err)
 		}
-		it.Status = club.InvitationStatus(status)
 		page.Items = append(page.Items, it)
 	}
 	if err := rows.Err(); err != nil {

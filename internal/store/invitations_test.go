@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -171,7 +172,7 @@ func testClubInvitations(t *testing.T, db *DB) {
 		{"user2@example.org", club.InvitationFailed, userID(2), false}, // needs a look
 		{u1.Email, club.InvitationFailed, userID(1), true},             // resent since
 	}
-	if page.Total != 4 || !equalRows(got, want) {
+	if page.Total != 4 || !slices.Equal(got, want) {
 		t.Errorf("club invitations (total %d) = %+v, want %+v", page.Total, got, want)
 	}
 	if page.Items[2].LastError != "mailbox unavailable" || page.Items[2].Attempts != 1 {
@@ -191,16 +192,4 @@ func testClubInvitations(t *testing.T, db *DB) {
 	if p, _ := db.ClubInvitations(t.Context(), "org_x", 0, 10); p.Total != 0 || p.Items == nil || len(p.Items) != 0 {
 		t.Errorf("unknown club = %#v, want an empty page", p)
 	}
-}
-
-func equalRows[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

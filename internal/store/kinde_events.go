@@ -65,15 +65,6 @@ func (db *DB) RecordWebhook(ctx context.Context, d WebhookDelivery, enqueue func
 	return duplicate, nil
 }
 
-// WebhookDeliveryRecorded reports whether a delivery with id was recorded.
-func (db *DB) WebhookDeliveryRecorded(ctx context.Context, id string) (bool, error) {
-	var n int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE id = $1`, id).Scan(&n); err != nil {
-		return false, fmt.Errorf("store: webhook delivery recorded: %w", err)
-	}
-	return n > 0, nil
-}
-
 // PruneWebhookDeliveries forgets deliveries received before before and
 // returns how many. Kinde stops retrying a delivery 36 hours after the
 // first attempt, so rows older than that guard against nothing.
@@ -211,16 +202,6 @@ func (db *DB) claimMark(ctx context.Context, tx *sql.Tx, subject string, at time
 	return true, nil
 }
 
-// forUpdate locks the rows a SELECT reads until the transaction ends, on
-// PostgreSQL. SQLite needs no lock: a write transaction has the database
-// to itself.
-func (db *DB) forUpdate() string {
-	if db.dialect == DialectPostgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 func (db *DB) applyPerson(ctx context.Context, tx *sql.Tx, ev club.KindeEvent) error {
 	pc := ev.Person
 	id := pc.Person.ID
@@ -299,17 +280,22 @@ func (db *DB) applyPerson(ctx context.Context, tx *sql.Tx, ev club.KindeEvent) e
 		m := normalizeMember(club.Member{ClubCode: code, UserID: id, Email: pc.Person.Email,
 			FirstName: pc.Person.FirstName, LastName: pc.Person.LastName, Roles: want[code]})
 		old, existed := cur[id]
-		if _, err := db.writeMembers(ctx, tx, code, []club.Member{m}, cur, true, at); err != nil {
+		written, err := db.writeMembers(ctx, tx, code, []club.Member{m}, cur, true, at)
+		if err != nil {
 			return err
 		}
+		if len(written) == 0 {
+			continue // Kinde says what the directory has
+		}
+		w := written[0] // as stored: a pending add without roles in Kinde stays pending
 		switch {
 		case !existed:
-			if err := db.appendEvent(ctx, tx, kindeEvent(code, m, "added in Kinde, roles "+joinRoles(m.Roles), at)); err != nil {
+			if err := db.appendEvent(ctx, tx, kindeEvent(code, w, "added in Kinde, roles "+joinRoles(w.Roles), at)); err != nil {
 				return err
 			}
 			changedRoles = true
-		case !slices.Equal(old.Roles, m.Roles) && !(old.Pending && len(m.Roles) == 0):
-			if err := db.appendEvent(ctx, tx, kindeEvent(code, m, "roles "+joinRoles(old.Roles)+" → "+joinRoles(m.Roles)+" in Kinde", at)); err != nil {
+		case !slices.Equal(old.Roles, w.Roles):
+			if err := db.appendEvent(ctx, tx, kindeEvent(code, w, "roles "+joinRoles(old.Roles)+" → "+joinRoles(w.Roles)+" in Kinde", at)); err != nil {
 				return err
 			}
 			changedRoles = true
@@ -330,12 +316,7 @@ func (db *DB) markStale(ctx context.Context, tx *sql.Tx, userID string, changed 
 	if at.After(now) {
 		now = at
 	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO claims_stale (user_id, at) VALUES ($1, $2)
-		ON CONFLICT (user_id) DO UPDATE SET at = excluded.at WHERE excluded.at > claims_stale.at`, userID, db.ts(now)); err != nil {
-		return fmt.Errorf("mark claims stale: %w", err)
-	}
-	return nil
+	return markClaimsStale(ctx, tx, userID, db.ts(now))
 }
 
 // clubKnown reports whether the portal keeps members of the club.

@@ -154,17 +154,22 @@ func scanOutbox(rows *sql.Rows) ([]club.OutboxItem, error) {
 	defer rows.Close()
 	items := []club.OutboxItem{}
 	for rows.Next() {
-		var (
-			it     club.OutboxItem
-			status string
-		)
-		if err := rows.Scan(&it.ID, &it.Invitation.ClubCode, &it.Invitation.ClubName, &it.Invitation.Email, &it.Invitation.Name,
-			&it.Invitation.InvitedBy, &status, &it.Attempts, &it.LastError,
-			timeCol{&it.NextAttemptAt}, timeCol{&it.CreatedAt}, timeCol{&it.SentAt}); err != nil {
+		var it club.OutboxItem
+		if err := scanOutboxRow(rows, &it); err != nil {
 			return nil, err
 		}
-		it.Status = club.InvitationStatus(status)
 		items = append(items, it)
 	}
 	return items, rows.Err()
+}
+
+// scanOutboxRow reads the outboxColumns of the current row into it, and
+// the columns after them into more.
+func scanOutboxRow(rows *sql.Rows, it *club.OutboxItem, more ...any) error {
+	var status string
+	err := rows.Scan(append([]any{&it.ID, &it.Invitation.ClubCode, &it.Invitation.ClubName, &it.Invitation.Email, &it.Invitation.Name,
+		&it.Invitation.InvitedBy, &status, &it.Attempts, &it.LastError,
+		timeCol{&it.NextAttemptAt}, timeCol{&it.CreatedAt}, timeCol{&it.SentAt}}, more...)...)
+	it.Status = club.InvitationStatus(status)
+	return err
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/clubhouse/clubhouse/internal/club"
 )
@@ -53,7 +52,7 @@ func (db *DB) MembersWithRole(ctx context.Context, clubCode, roleKey string, lim
 	}
 	for i := range out {
 		if r := roles[out[i].UserID]; r != nil {
-			out[i].Roles = slices.Clone(r)
+			out[i].Roles = r
 		}
 	}
 	return out, nil
