@@ -345,7 +345,7 @@ func (im *Importer) bulk(ctx context.Context, imp Import, c Club, chunk []Import
 		}
 		m := im.member(imp, *r)
 		members = append(members, m)
-		invs = append(invs, Invitation{ClubCode: c.Code, ClubName: c.Name, Email: m.Email, Name: m.Name(), InvitedBy: imp.ActorName})
+		invs = append(invs, invitationFor(c, m, imp.ActorName))
 	}
 	if err != nil {
 		im.logger.WarnContext(ctx, "import: bulk call refused", "import_id", imp.ID, "rows", len(chunk), "err", err)
@@ -354,8 +354,7 @@ func (im *Importer) bulk(ctx context.Context, imp Import, c Club, chunk []Import
 }
 
 func (im *Importer) member(imp Import, r ImportRow) Member {
-	return Member{ClubCode: imp.ClubCode, UserID: r.UserID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName,
-		Roles: sortedCopy(r.Roles), JoinedAt: im.now().UTC(), NamesByClub: true}
+	return newMember(imp.ClubCode, r.UserID, r.Email, r.FirstName, r.LastName, r.Roles, im.now())
 }
 
 func (im *Importer) saveRows(ctx context.Context, imp Import, rows []ImportRow, ms []Member, invs []Invitation) error {

@@ -26,7 +26,7 @@ func (s *Service) ResendInvitation(ctx context.Context, actor Actor, c Club, use
 		return Member{}, &Error{Code: ECONFLICT, Message: "There is no email address for this member yet. Refresh from Kinde, then try again."}
 	}
 	now := s.now().UTC()
-	inv := Invitation{ClubCode: c.Code, ClubName: c.Name, Email: m.Email, Name: m.Name(), InvitedBy: actor.Name}
+	inv := invitationFor(c, m, actor.Name)
 	ev := s.event(actor, c, ActionInvitationResent, m, "")
 	err = s.dir.QueueInvitation(ctx, m.UserID, inv, ev, func(last OutboxItem, found bool) error {
 		if !found {

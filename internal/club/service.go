@@ -175,25 +175,27 @@ func (s *Service) finishPending(ctx context.Context, actor Actor, c Club, m Memb
 
 func (s *Service) saveAdded(ctx context.Context, actor Actor, c Club, m Member) (AddResult, error) {
 	ev := s.event(actor, c, ActionMemberAdded, m, "roles "+joinRoles(m.Roles))
-	inv := &Invitation{ClubCode: c.Code, ClubName: c.Name, Email: m.Email, Name: m.Name(), InvitedBy: actor.Name}
-	if err := s.dir.SaveMember(ctx, m, &ev, inv); err != nil {
+	inv := invitationFor(c, m, actor.Name)
+	if err := s.dir.SaveMember(ctx, m, &ev, &inv); err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
 	}
 	return AddResult{Member: m}, nil
 }
 
 func (s *Service) newMember(c Club, userID string, in AddMemberInput, roles []string) Member {
-	return Member{
-		ClubCode:  c.Code,
-		UserID:    userID,
-		Email:     in.Email,
-		FirstName: in.FirstName,
-		LastName:  in.LastName,
-		Roles:     sortedCopy(roles),
-		JoinedAt:  s.now().UTC(),
-		// The names typed here are the club's, even when left empty.
-		NamesByClub: true,
-	}
+	return newMember(c.Code, userID, in.Email, in.FirstName, in.LastName, roles, s.now())
+}
+
+// newMember is a membership the club makes through the portal (an add or
+// an import). The names typed are the club's, even when left empty.
+func newMember(clubCode, userID, email, first, last string, roles []string, joined time.Time) Member {
+	return Member{ClubCode: clubCode, UserID: userID, Email: email, FirstName: first, LastName: last,
+		Roles: sortedCopy(roles), JoinedAt: joined.UTC(), NamesByClub: true}
+}
+
+// invitationFor is the invitation email of a new member of c.
+func invitationFor(c Club, m Member, invitedBy string) Invitation {
+	return Invitation{ClubCode: c.Code, ClubName: c.Name, Email: m.Email, Name: m.Name(), InvitedBy: invitedBy}
 }
 
 // ChangeRoles sets a member's roles in the club to keys. Guard rails: only

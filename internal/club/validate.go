@@ -40,17 +40,17 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
-// normalizeName trims s and checks it is a plausible person's name: at most
-// MaxNameLength characters, no control characters, no markup.
-func normalizeName(s, what string, required bool) (string, string) {
+// normalizeName trims s and checks it is a plausible name: at most max
+// characters, no control characters, no markup.
+func normalizeName(s, what string, required bool, max int) (string, string) {
 	s = strings.TrimSpace(s)
 	switch {
 	case !utf8.ValidString(s):
 		return "", what + " contains characters we cannot read."
 	case s == "" && required:
 		return "", "Enter a " + strings.ToLower(what) + "."
-	case utf8.RuneCountInString(s) > MaxNameLength:
-		return "", what + " can be at most 100 characters."
+	case utf8.RuneCountInString(s) > max:
+		return "", fmt.Sprintf("%s can be at most %d characters.", what, max)
 	case strings.ContainsAny(s, "<>"):
 		return "", what + " cannot contain < or >."
 	case strings.ContainsFunc(s, unicode.IsControl):
@@ -78,10 +78,10 @@ func (in AddMemberInput) Validate(clubRoles []Role) (AddMemberInput, error) {
 		fields["email"] = ErrorMessage(err)
 	}
 	var msg string
-	if out.FirstName, msg = normalizeName(in.FirstName, "First name", false); msg != "" {
+	if out.FirstName, msg = normalizeName(in.FirstName, "First name", false, MaxNameLength); msg != "" {
 		fields["first_name"] = msg
 	}
-	if out.LastName, msg = normalizeName(in.LastName, "Last name", false); msg != "" {
+	if out.LastName, msg = normalizeName(in.LastName, "Last name", false, MaxNameLength); msg != "" {
 		fields["last_name"] = msg
 	}
 	if out.Roles, msg = validateRoles(in.Roles, clubRoles); msg != "" {
@@ -125,13 +125,8 @@ func ValidateRoleKeys(keys []string, clubRoles []Role) ([]string, error) {
 
 // ValidateClubName checks the name of a new club.
 func ValidateClubName(s string) (string, error) {
-	name, msg := normalizeName(s, "Club name", true)
-	n := utf8.RuneCountInString(strings.TrimSpace(s))
-	switch {
-	case utf8.ValidString(s) && n > MaxClubNameLength:
-		// Before normalizeName's own, longer limit speaks.
-		msg = fmt.Sprintf("Club name can be at most %d characters.", MaxClubNameLength)
-	case msg == "" && n < MinClubNameLength:
+	name, msg := normalizeName(s, "Club name", true, MaxClubNameLength)
+	if msg == "" && utf8.RuneCountInString(name) < MinClubNameLength {
 		msg = fmt.Sprintf("Club name needs at least %d characters.", MinClubNameLength)
 	}
 	if msg != "" {
