@@ -18,7 +18,8 @@ import (
 
 // The browser tests drive the real portal (run with -dev, so with the
 // embedded Kinde emulator, SQLite and the dev mailbox) from Debian's
-// Chromium. The helpers here are prefixed e2e; the staff test keeps its own.
+// Chromium. The helpers here, prefixed e2e, are what every browser test
+// uses, so a test reads as the steps a person takes.
 
 // e2eDeadline bounds one browser test, so a hang fails fast.
 const e2eDeadline = 45 * time.Second

@@ -18,8 +18,8 @@ import (
 
 // newJobs wires the background jobs (River) to the portal's parts: webhook
 // events go to the directory, invitation passes to the mail worker,
-// reconciliation to the club service. importRun is the bulk import's
-// resumable run, or nil while there is none.
+// reconciliation to the club service, bulk imports to importRun (the
+// importer's resumable run).
 func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, worker *mail.Worker,
 	importRun func(ctx context.Context, importID int64) error, reg prometheus.Registerer, logger *slog.Logger) (*river.Jobs, error) {
 	rc := river.Config{
@@ -48,10 +48,7 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 		},
 		Logger:         logger,
 		Registerer:     reg,
-		ReconcileEvery: cfg.ReconcileEvery,
-	}
-	if cfg.ReconcileEvery == 0 {
-		rc.ReconcileEvery = -1
+		ReconcileEvery: cfg.ReconcileEvery, // 0 is off in both
 	}
 	if db.Dialect() == store.DialectPostgres {
 		rc.PostgresURL = cfg.DatabaseURL
@@ -64,14 +61,21 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 }
 
 // registerWebhook makes Kinde send the events the portal applies to its
-// webhook endpoint. A failure is logged, not fatal: the reconciliation job
-// keeps the directory true meanwhile, and the next start tries again.
+// webhook endpoint. run calls it in the background, as Kinde may be slow or
+// down and the admin client retries with backoff: the portal serves
+// meanwhile. A failure is logged, not fatal: the reconciliation job keeps
+// the directory true meanwhile, and the next start tries again.
 func registerWebhook(ctx context.Context, cfg Config, admin *kinde.Admin, logger *slog.Logger) {
 	if !cfg.WebhookRegister {
 		return
 	}
 	endpoint := strings.TrimRight(cfg.PublicURL, "/") + "/webhooks/kinde"
 	id, err := admin.RegisterWebhook(ctx, endpoint, club.KindeEventTypes())
+	if err != nil && ctx.Err() != nil {
+		// Shut down before Kinde answered: not Kinde's failure.
+		logger.InfoContext(ctx, "clubhouse: webhook registration stopped by shutdown", "endpoint", endpoint)
+		return
+	}
 	if err != nil {
 		logger.ErrorContext(ctx, "clubhouse: register webhook with Kinde", "endpoint", endpoint, "err", err)
 		return

@@ -137,7 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := jobs.Start(ctx); err != nil {
 		return fmt.Errorf("clubhouse: %w", err)
 	}
-	background := make(chan error, 1)
+	background := make(chan error, 2) // one per task: the session sweep, the webhook registration
 	go func() { background <- sweepSessions(ctx, db, logger) }()
 
 	srv := &http.Server{
@@ -150,7 +150,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	registerWebhook(ctx, cfg, admin, logger)
+	// Registration waits on Kinde (retrying with backoff when it is down),
+	// so it runs beside the portal instead of holding up its start. The
+	// listener is open already, so Kinde can reach the endpoint at once.
+	go func() {
+		registerWebhook(ctx, cfg, admin, logger)
+		background <- nil
+	}()
 	printWelcome(stdout, cfg)
 	logger.Info("clubhouse: listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "dev", cfg.Dev)
 
@@ -169,7 +175,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := jobs.Stop(shutdownCtx); err != nil {
 		logger.Warn("clubhouse: stop jobs", "err", err)
 	}
-	for range 1 {
+	for range cap(background) {
 		if err := <-background; err != nil && !errors.Is(err, context.Canceled) {
 			logger.Warn("clubhouse: background task", "err", err)
 		}

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -20,10 +18,9 @@ type RenderFunc func(inv club.Invitation, signInURL string) (subject, html, text
 
 // Defaults for WorkerConfig.
 const (
-	DefaultMaxAttempts  = 6
-	DefaultPollInterval = 30 * time.Second
-	DefaultLease        = 5 * time.Minute
-	DefaultBatchSize    = 10
+	DefaultMaxAttempts = 6
+	DefaultLease       = 5 * time.Minute
+	DefaultBatchSize   = 10
 )
 
 // markTimeout bounds the outbox write that records a result. That write
@@ -36,10 +33,7 @@ type WorkerConfig struct {
 	// BaseURL is the portal's public URL, e.g. "https://clubhouse.example.org".
 	BaseURL string
 	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-	// After is the timer Run waits on; time.After when nil. Tests replace it
-	// to see how long the worker means to wait, without waiting.
-	After  func(d time.Duration) <-chan time.Time
+	Now    func() time.Time
 	Logger *slog.Logger
 	// MaxAttempts is how many times an invitation is tried before the worker
 	// gives up on it (DefaultMaxAttempts).
@@ -47,9 +41,6 @@ type WorkerConfig struct {
 	// Backoff is how long to wait after the attempt-th failed attempt
 	// (1-based); DefaultBackoff when nil.
 	Backoff func(attempt int) time.Duration
-	// PollInterval is the longest Run sleeps between looks at the outbox; it
-	// catches invitations queued by other instances (DefaultPollInterval).
-	PollInterval time.Duration
 	// Lease hides claimed items from other workers while they are being
 	// sent. It must outlast a batch of sends (DefaultLease).
 	Lease time.Duration
@@ -78,6 +69,10 @@ func DefaultBackoff(attempt int) time.Duration {
 // retried with backoff; after MaxAttempts the invitation is marked failed
 // and an audit event tells the club's owner.
 //
+// It keeps no schedule of its own: a retry's time is stored in the outbox,
+// so whoever calls RunOnce (in the portal, a periodic River job) picks the
+// retry up on the first pass after it falls due, on any instance.
+//
 // OutboxItem.Attempts is read as the number of attempts already recorded
 // (MarkRetry counts one), so the attempt in hand is Attempts+1.
 type Worker struct {
@@ -86,10 +81,6 @@ type Worker struct {
 	render RenderFunc
 	cfg    WorkerConfig
 	log    *slog.Logger
-	wake   chan struct{}
-
-	mu      sync.Mutex
-	retries []time.Time // retries this worker scheduled and has not yet reached
 }
 
 // NewWorker returns a worker that takes invitations from outbox, renders
@@ -99,9 +90,6 @@ func NewWorker(outbox club.Outbox, sender Sender, render RenderFunc, cfg WorkerC
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.After == nil {
-		cfg.After = time.After
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,9 +98,6 @@ func NewWorker(outbox club.Outbox, sender Sender, render RenderFunc, cfg WorkerC
 	}
 	if cfg.Backoff == nil {
 		cfg.Backoff = DefaultBackoff
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = DefaultPollInterval
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = DefaultLease
@@ -126,59 +111,7 @@ func NewWorker(outbox club.Outbox, sender Sender, render RenderFunc, cfg WorkerC
 		render: render,
 		cfg:    cfg,
 		log:    cfg.Logger.WithGroup("mail"),
-		wake:   make(chan struct{}, 1),
 	}
-}
-
-// Notify wakes Run at once, so that an invitation goes out right after the
-// member was added. It never blocks, and calls made while Run is busy
-// coalesce into one more pass.
-func (w *Worker) Notify() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run sends invitations until ctx is done, then returns nil. It makes a pass
-// at once, then whenever Notify is called, a retry it scheduled falls due,
-// or PollInterval passes. A failed pass is logged and tried again later.
-func (w *Worker) Run(ctx context.Context) error {
-	for {
-		if _, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			w.log.Error("invitation pass failed", "err", err)
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-w.wake:
-		case <-w.cfg.After(w.nextWait()):
-		}
-	}
-}
-
-// nextWait is how long Run may sleep: until the earliest retry this worker
-// scheduled, but never longer than PollInterval.
-func (w *Worker) nextWait() time.Duration {
-	now := w.cfg.Now()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	// Retries at or before now were due at the pass that just ran.
-	w.retries = slices.DeleteFunc(w.retries, func(t time.Time) bool { return !t.After(now) })
-	wait := w.cfg.PollInterval
-	for _, t := range w.retries {
-		wait = min(wait, t.Sub(now))
-	}
-	return wait
-}
-
-func (w *Worker) scheduled(next time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.retries = append(w.retries, next)
 }
 
 // RunOnce handles every invitation that is due now and returns how many it
@@ -252,7 +185,6 @@ func (w *Worker) deliver(ctx context.Context, item club.OutboxItem) error {
 	if err := w.outbox.MarkRetry(ctx, item.ID, next, reason); err != nil {
 		return fmt.Errorf("mail: mark invitation %d for retry: %w", item.ID, err)
 	}
-	w.scheduled(next)
 	log.Warn("invitation will be retried", "reason", reason, "next", next, "err", redact(sendErr, inv.Email))
 	return nil
 }

@@ -430,116 +430,14 @@ func TestWorkerCancelledMidSend(t *testing.T) {
 	}
 }
 
-// runHarness runs a Worker in the background with a fake timer, so a test
-// sees every wait Run starts and decides when (if ever) it fires.
-type runHarness struct {
-	w      *mail.Worker
-	waits  chan time.Duration // each wait Run starts, in order
-	fire   chan time.Time     // send to make the current wait end
-	done   chan error
-	ctx    context.Context // Run's context
-	cancel context.CancelFunc
-}
-
-// newRunHarness builds the worker with build, handing it the fake timer.
-func newRunHarness(t *testing.T, build func(after func(time.Duration) <-chan time.Time) *mail.Worker) *runHarness {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	t.Cleanup(cancel)
-	h := &runHarness{waits: make(chan time.Duration), fire: make(chan time.Time), done: make(chan error, 1), ctx: ctx, cancel: cancel}
-	h.w = build(func(d time.Duration) <-chan time.Time {
-		select {
-		case h.waits <- d:
-		case <-ctx.Done():
-		}
-		return h.fire
-	})
-	return h
-}
-
-func (h *runHarness) start() {
-	go func() { h.done <- h.w.Run(h.ctx) }()
-}
-
-func (h *runHarness) nextWait(t *testing.T) time.Duration {
-	t.Helper()
-	select {
-	case d := <-h.waits:
-		return d
-	case err := <-h.done:
-		t.Fatalf("Run returned %v, want it to wait", err)
-	case <-t.Context().Done():
-		t.Fatal("test ended before Run waited")
-	}
-	return 0
-}
-
-func (h *runHarness) stop(t *testing.T) {
-	t.Helper()
-	h.cancel()
-	select {
-	case err := <-h.done:
-		if err != nil {
-			t.Errorf("Run = %v, want nil after cancel", err)
-		}
-	case <-t.Context().Done():
-		t.Fatal("Run did not return after cancel")
-	}
-}
-
-func TestWorkerNotifyCoalesces(t *testing.T) {
-	var mu sync.Mutex
-	claims := 0
-	outbox := &fakeOutbox{ClaimDueFn: func(context.Context, time.Time, int, time.Duration) ([]club.OutboxItem, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		claims++
-		return nil, nil
-	}}
-	claimCount := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return claims
-	}
-	h := newRunHarness(t, func(after func(time.Duration) <-chan time.Time) *mail.Worker {
-		return mail.NewWorker(outbox, failingSender(nil), renderStub, mail.WorkerConfig{
-			Now: func() time.Time { return t0 }, After: after, PollInterval: time.Hour,
-		})
-	})
-
-	// Many notifications before Run looks: they must not block, and they
-	// add up to one extra pass.
-	for range 100 {
-		h.w.Notify()
-	}
-	h.start()
-
-	if got, want := h.nextWait(t), time.Hour; got != want {
-		t.Errorf("first wait = %s, want the poll interval %s", got, want)
-	}
-	h.nextWait(t) // after the pass the pending notification caused
-	if got, want := claimCount(), 2; got != want {
-		t.Errorf("passes after 100 notifications = %d, want %d (start + one coalesced)", got, want)
-	}
-
-	// Run is now idle: one Notify wakes it at once for exactly one pass.
-	h.w.Notify()
-	h.nextWait(t)
-	if got, want := claimCount(), 3; got != want {
-		t.Errorf("passes after an idle Notify = %d, want %d", got, want)
-	}
-	h.stop(t)
-}
-
-func TestWorkerRunWakesForScheduledRetry(t *testing.T) {
+// TestWorkerRetryOnALaterPass: a failed attempt is stored for its backoff
+// time, and the first pass at that time sends it.
+func TestWorkerRetryOnALaterPass(t *testing.T) {
 	clock := &fakeClock{now: t0}
-	var mu sync.Mutex
 	var claimedAt []time.Time
 	attempts := 0
 	outbox := newRecordingOutbox()
 	outbox.ClaimDueFn = func(_ context.Context, now time.Time, _ int, _ time.Duration) ([]club.OutboxItem, error) {
-		mu.Lock()
-		defer mu.Unlock()
 		claimedAt = append(claimedAt, now)
 		if len(claimedAt) > 2 {
 			return nil, nil
@@ -553,24 +451,15 @@ func TestWorkerRunWakesForScheduledRetry(t *testing.T) {
 		}
 		return nil
 	})
-	h := newRunHarness(t, func(after func(time.Duration) <-chan time.Time) *mail.Worker {
-		return mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{
-			Now: clock.Now, After: after, PollInterval: time.Hour,
-		})
-	})
-	h.start()
+	w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: clock.Now})
 
-	// The first attempt failed: Run sleeps until the retry, not a whole poll.
-	if got, want := h.nextWait(t), 30*time.Second; got != want {
-		t.Errorf("wait after a failure = %s, want %s", got, want)
+	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("first pass = %d, %v; want 1 handled", n, err)
 	}
 	clock.Advance(30 * time.Second)
-	h.fire <- clock.Now()
-	// The retry went out: nothing is scheduled, so back to polling.
-	if got, want := h.nextWait(t), time.Hour; got != want {
-		t.Errorf("wait after the retry = %s, want %s", got, want)
+	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("pass at the retry time = %d, %v; want 1 handled", n, err)
 	}
-	h.stop(t)
 
 	want := []result{
 		{Kind: "retry", ID: 9, At: t0.Add(30 * time.Second), Reason: "the mail server could not be reached"},
@@ -579,48 +468,7 @@ func TestWorkerRunWakesForScheduledRetry(t *testing.T) {
 	if got := outbox.Results(); !equalResults(got, want) {
 		t.Errorf("outbox results = %+v, want %+v", got, want)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(claimedAt) < 2 || !claimedAt[1].Equal(t0.Add(30*time.Second)) {
+	if len(claimedAt) != 2 || !claimedAt[1].Equal(t0.Add(30*time.Second)) {
 		t.Errorf("claims at %v, want the second at the retry time", claimedAt)
-	}
-}
-
-func TestWorkerRunStopsOnCancel(t *testing.T) {
-	tests := []struct {
-		name        string
-		cancelFirst bool
-		wantClaims  int
-	}{
-		{"cancelled before start", true, 0},
-		{"cancelled while waiting", false, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var mu sync.Mutex
-			claims := 0
-			outbox := &fakeOutbox{ClaimDueFn: func(context.Context, time.Time, int, time.Duration) ([]club.OutboxItem, error) {
-				mu.Lock()
-				defer mu.Unlock()
-				claims++
-				return nil, nil
-			}}
-			h := newRunHarness(t, func(after func(time.Duration) <-chan time.Time) *mail.Worker {
-				return mail.NewWorker(outbox, failingSender(nil), renderStub, mail.WorkerConfig{After: after})
-			})
-			if tt.cancelFirst {
-				h.cancel()
-			}
-			h.start()
-			if !tt.cancelFirst {
-				h.nextWait(t)
-			}
-			h.stop(t)
-			mu.Lock()
-			defer mu.Unlock()
-			if claims != tt.wantClaims {
-				t.Errorf("claims = %d, want %d", claims, tt.wantClaims)
-			}
-		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/clubhouse/clubhouse/internal/club"
 	"github.com/clubhouse/clubhouse/internal/kinde"
+	"github.com/clubhouse/clubhouse/internal/store"
 )
 
 // BenchmarkWebhookThroughput measures Kinde webhooks end to end on SQLite:
@@ -44,7 +45,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	applied := make(chan struct{}, 1024)
-	j, err := New(ctx, Config{DB: db.JobsDB(), Dialect: DialectSQLite, Inbox: db, ReconcileEvery: -1, InvitationsEvery: time.Hour,
+	j, err := New(ctx, Config{DB: db.JobsDB(), Dialect: store.DialectSQLite, Inbox: db, InvitationsEvery: time.Hour,
 		PollInterval: 50 * time.Millisecond,
 		Handlers: Handlers{Webhook: func(ctx context.Context, ev club.KindeEvent) error {
 			_, err := db.ApplyKindeEvent(ctx, ev)

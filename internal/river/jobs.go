@@ -36,12 +36,6 @@ import (
 	"github.com/clubhouse/clubhouse/internal/store"
 )
 
-// Dialects of Config.Dialect (the same names as internal/store's).
-const (
-	DialectSQLite   = "sqlite"
-	DialectPostgres = "postgres"
-)
-
 // Queues. Each kind of work has its own, so a long import never holds up a
 // webhook, and reconciliation goes one club at a time per instance, gently
 // on Kinde's rate limit.
@@ -84,7 +78,8 @@ type Config struct {
 	// DB is the store's connection pool (store.DB.JobsDB): River's tables
 	// live in the portal's database.
 	DB *sql.DB
-	// Dialect is DialectSQLite or DialectPostgres.
+	// Dialect is store.DialectSQLite or store.DialectPostgres
+	// (store.DB.Dialect).
 	Dialect string
 	// PostgresURL, for PostgreSQL, opens a small pgx pool River uses only to
 	// LISTEN for new jobs; empty means polling alone.
@@ -97,7 +92,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 
 	// ReconcileEvery is how often every known club is reconciled with
-	// Kinde: 15 minutes when zero, never when negative.
+	// Kinde; zero (or less) means never. There is no default here: the
+	// configuration (cmd/clubhouse) owns it, so it is set in one place.
 	ReconcileEvery time.Duration
 	// InvitationsEvery is how often due invitations are looked for besides
 	// after each add: 30 seconds when zero.
@@ -109,6 +105,11 @@ type Config struct {
 	ID string
 	// Now is the clock (for pruning); nil means time.Now.
 	Now func() time.Time
+	// RetryDelay is how long a failed job waits before its next attempt,
+	// given how many times it has failed (1 after the first failure). Nil
+	// means River's backoff (failures⁴ seconds, with jitter); tests set a
+	// zero delay so that a retry does not hold them up.
+	RetryDelay func(failures int) time.Duration
 }
 
 // Timeouts. An import may run long; River counts a job running longer than
@@ -150,9 +151,6 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.ReconcileEvery == 0 {
-		cfg.ReconcileEvery = 15 * time.Minute
-	}
 	if cfg.InvitationsEvery <= 0 {
 		cfg.InvitationsEvery = 30 * time.Second
 	}
@@ -163,9 +161,9 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 
 	var driver riverDriver
 	switch cfg.Dialect {
-	case DialectSQLite:
+	case store.DialectSQLite:
 		driver = riversqlite.New(cfg.DB)
-	case DialectPostgres:
+	case store.DialectPostgres:
 		if cfg.PostgresURL != "" {
 			pcfg, err := pgxpool.ParseConfig(cfg.PostgresURL)
 			if err != nil {
@@ -230,7 +228,11 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 		FetchCooldown:        min(cfg.PollInterval, fetchCooldown),
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: rescueAfter,
-		MaxAttempts:          12,
+		RetryPolicy:          retryPolicy(cfg.RetryDelay),
+		// Jobs that set no MaxAttempts of their own (webhooks) get 12:
+		// about eleven hours of River's backoff, long enough to outlast
+		// an outage of the database or of Kinde.
+		MaxAttempts: 12,
 		// Webhooks alone can make thousands of jobs an hour; finished
 		// ones are kept an hour for operators, not River's default day.
 		CompletedJobRetentionPeriod: time.Hour,
@@ -265,7 +267,7 @@ func migrate(ctx context.Context, cfg Config, driver riverDriver, logger *slog.L
 		return fmt.Errorf("river: migrate: %w", err)
 	}
 	var res *rivermigrate.MigrateResult
-	if cfg.Dialect == DialectPostgres {
+	if cfg.Dialect == store.DialectPostgres {
 		conn, err := cfg.DB.Conn(ctx)
 		if err != nil {
 			return fmt.Errorf("river: migrate: %w", err)
@@ -359,14 +361,6 @@ func (j *Jobs) EnqueueImport(ctx context.Context, importID int64) error {
 	return nil
 }
 
-// EnqueueReconcile queues a reconciliation of every known club now.
-func (j *Jobs) EnqueueReconcile(ctx context.Context) error {
-	if _, err := j.client.Insert(ctx, reconcileArgs{}, nil); err != nil {
-		return fmt.Errorf("river: enqueue reconcile: %w", err)
-	}
-	return nil
-}
-
 // NotifyInvitations asks for the invitation emails to be sent soon, after a
 // member was added. It never blocks: calls coalesce, and a background loop
 // queues the job.
@@ -393,8 +387,23 @@ func (j *Jobs) notifyLoop(ctx context.Context) {
 	}
 }
 
-// Client returns the River client, for tests and operators' tools.
-func (j *Jobs) Client() *riverqueue.Client[*sql.Tx] { return j.client }
+// retryPolicy is River's retry policy with delay's waits, or nil (River's
+// default) when delay is nil.
+func retryPolicy(delay func(failures int) time.Duration) riverqueue.ClientRetryPolicy {
+	if delay == nil {
+		return nil
+	}
+	return delayPolicy(delay)
+}
+
+// delayPolicy schedules a failed job's next attempt delay(failures) from
+// now. It counts failures as River's own policy does (the errors recorded
+// so far plus this one), as a snoozed job's attempt count goes back down.
+type delayPolicy func(failures int) time.Duration
+
+func (p delayPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(max(p(len(job.Errors)+1), 0))
+}
 
 // uniqueQueued makes a job unique among the jobs of its kind and args that
 // have not finished, so asking twice queues it once.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,9 +78,9 @@ func postgresDatabase(t *testing.T) database {
 
 func (d database) dialect() string {
 	if strings.HasPrefix(d.url, "sqlite:") {
-		return DialectSQLite
+		return store.DialectSQLite
 	}
-	return DialectPostgres
+	return store.DialectPostgres
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -98,12 +99,14 @@ func openStore(t testing.TB, d database) *store.DB {
 	return db
 }
 
-// newJobs builds (not starts) Jobs on db, stopped when the test ends.
+// newJobs builds (not starts) Jobs on db, stopped when the test ends. A
+// failed job is retried at once, not after River's backoff.
 func newJobs(t *testing.T, d database, db *store.DB, h Handlers, edit func(*Config)) *Jobs {
 	t.Helper()
 	cfg := Config{DB: db.JobsDB(), Dialect: d.dialect(), Inbox: db, Handlers: h, Logger: testLogger(t),
-		PollInterval: 50 * time.Millisecond, ReconcileEvery: -1, InvitationsEvery: time.Hour}
-	if d.dialect() == DialectPostgres {
+		PollInterval: 50 * time.Millisecond, InvitationsEvery: time.Hour,
+		RetryDelay: func(int) time.Duration { return 0 }}
+	if d.dialect() == store.DialectPostgres {
 		cfg.PostgresURL = d.url
 	}
 	if edit != nil {
@@ -141,7 +144,8 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-// none checks that nothing more arrives on ch once marker has.
+// none checks that nothing is waiting on ch. It does not wait, so it
+// proves nothing until every job that could send has finished (finished).
 func none[T any](t *testing.T, ch <-chan T, what string) {
 	t.Helper()
 	select {
@@ -149,6 +153,52 @@ func none[T any](t *testing.T, ch <-chan T, what string) {
 		t.Errorf("unexpected %s: %v", what, v)
 	default:
 	}
+}
+
+// completions subscribes to River's job completions. Subscribe before
+// Start, so that no completion is missed.
+func completions(t *testing.T, j *Jobs) <-chan *riverqueue.Event {
+	t.Helper()
+	events, cancel := j.client.Subscribe(riverqueue.EventKindJobCompleted)
+	t.Cleanup(cancel)
+	return events
+}
+
+// finished waits until River has recorded n jobs of kind as completed (its
+// completion events come once the job's row says so). Other kinds'
+// completions, such as the periodic jobs', are skipped.
+func finished(t *testing.T, events <-chan *riverqueue.Event, kind string, n int) {
+	t.Helper()
+	for n > 0 {
+		if ev := receive(t, events, "a completed "+kind+" job"); ev.Job != nil && ev.Job.Kind == kind {
+			n--
+		}
+	}
+}
+
+// jobStates counts the jobs of kind in River's table by state.
+func jobStates(t *testing.T, db *store.DB, kind string) map[string]int {
+	t.Helper()
+	rows, err := db.JobsDB().QueryContext(t.Context(), `SELECT state, COUNT(*) FROM river_job WHERE kind = $1 GROUP BY state`, kind)
+	if err != nil {
+		t.Fatalf("count %s jobs: %v", kind, err)
+	}
+	defer rows.Close()
+	states := map[string]int{}
+	for rows.Next() {
+		var (
+			state string
+			n     int
+		)
+		if err := rows.Scan(&state, &n); err != nil {
+			t.Fatalf("count %s jobs: %v", kind, err)
+		}
+		states[state] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("count %s jobs: %v", kind, err)
+	}
+	return states
 }
 
 func userEvent(id string, minute int) club.KindeEvent {
@@ -201,6 +251,7 @@ func testWebhookJob(t *testing.T, d database) {
 		applied <- ev
 		return nil
 	}}, nil)
+	done := completions(t, j)
 	start(t, j)
 	ctx := t.Context()
 
@@ -219,12 +270,18 @@ func testWebhookJob(t *testing.T, d database) {
 		t.Errorf("applied %+v, want %+v", got, ev)
 	}
 
-	// A failing job is retried (River's backoff: about a second first).
+	// A failing job is retried.
 	if _, err := j.AcceptWebhook(ctx, "msg_flaky", userEvent("kp_flaky", 2)); err != nil {
 		t.Fatal(err)
 	}
 	if got := receive(t, applied, "the retried webhook job"); got.ID != "event_kp_flaky" {
 		t.Errorf("retried %s", got.ID)
+	}
+	// Once River has finished both jobs, nothing can run them again: one
+	// job per delivery, both completed, and no other application.
+	finished(t, done, KindWebhook, 2)
+	if got, want := jobStates(t, db, KindWebhook), map[string]int{"completed": 2}; !maps.Equal(got, want) {
+		t.Errorf("webhook jobs by state = %v, want %v", got, want)
 	}
 	none(t, applied, "second application")
 }
@@ -272,6 +329,7 @@ func testImport(t *testing.T, d database) {
 		}
 		return nil
 	}}, nil)
+	done := completions(t, j)
 	start(t, j)
 	ctx := t.Context()
 	if err := j.EnqueueImport(ctx, 42); err != nil {
@@ -291,6 +349,12 @@ func testImport(t *testing.T, d database) {
 		t.Fatalf("import %d", got)
 	}
 	close(release)
+	// Once River has finished both jobs, nothing can run them again: the
+	// second 42 was never queued, and no import ran twice.
+	finished(t, done, KindImport, 2)
+	if got, want := jobStates(t, db, KindImport), map[string]int{"completed": 2}; !maps.Equal(got, want) {
+		t.Errorf("import jobs by state = %v, want %v", got, want)
+	}
 	none(t, imports, "second run of import 42")
 }
 
@@ -326,7 +390,7 @@ func testReconcile(t *testing.T, d database) {
 		},
 	}, nil)
 	start(t, j)
-	if err := j.EnqueueReconcile(t.Context()); err != nil {
+	if _, err := j.client.Insert(t.Context(), reconcileArgs{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}

@@ -34,16 +34,34 @@ func newMetrics(reg prometheus.Registerer, db *sql.DB) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.runs, m.duration, &stateCollector{db: db}} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if errors.As(err, &are) {
-				continue
-			}
-			return nil, fmt.Errorf("river: metrics: %w", err)
-		}
+	var err error
+	if m.runs, err = register(reg, m.runs); err != nil {
+		return nil, err
+	}
+	if m.duration, err = register(reg, m.duration); err != nil {
+		return nil, err
+	}
+	if _, err = register(reg, &stateCollector{db: db}); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// register registers c, or returns the collector already registered under
+// the same description (two Jobs sharing one registry), so that both count
+// into the series the registry exports.
+func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
+	err := reg.Register(c)
+	if err == nil {
+		return c, nil
+	}
+	var are prometheus.AlreadyRegisteredError
+	if errors.As(err, &are) {
+		if existing, ok := are.ExistingCollector.(T); ok {
+			return existing, nil
+		}
+	}
+	return c, fmt.Errorf("river: metrics: %w", err)
 }
 
 func (m *metrics) observe(kind string, err error, d time.Duration) {

@@ -29,7 +29,8 @@ type webhookArgs struct {
 
 func (webhookArgs) Kind() string { return KindWebhook }
 func (webhookArgs) InsertOpts() riverqueue.InsertOpts {
-	return riverqueue.InsertOpts{Queue: queueWebhooks, MaxAttempts: 12}
+	// MaxAttempts is the client's (see New).
+	return riverqueue.InsertOpts{Queue: queueWebhooks}
 }
 
 type invitationsArgs struct{}
