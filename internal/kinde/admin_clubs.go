@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,11 +18,45 @@ const (
 	// membersPageSize is the page size of a club's member listing (Kinde's
 	// maximum).
 	membersPageSize = 500
-	// maxBulkUsers is the most users one AddOrganizationUsers call takes.
-	maxBulkUsers = 100
+	// maxBulkUsers is the most users one AddOrganizationUsers call takes:
+	// the domain's bulk limit is Kinde's.
+	maxBulkUsers = club.MaxBulkMembers
 	// maxPages stops a listing whose next_token never ends.
 	maxPages = 10_000
 )
+
+// eachPage calls the listing operation id for every page (page_size 500,
+// plus query), following next_token to the last page, and hands each
+// answer to use. Kinde handing back the token it was just given is an
+// error rather than the end: stopping there would return, and the callers
+// would cache, a list missing its later pages. Callers wrap the error with
+// what they were listing.
+func eachPage[R interface{ nextToken() string }](ctx context.Context, a *Admin, id opID, args []string, query url.Values, use func(R)) error {
+	token := ""
+	for range maxPages {
+		q := url.Values{"page_size": {strconv.Itoa(membersPageSize)}}
+		for k, v := range query {
+			q[k] = slices.Clone(v)
+		}
+		if token != "" {
+			q.Set("next_token", token)
+		}
+		var resp R
+		if err := a.call(ctx, id, args, q, nil, &resp); err != nil {
+			return err
+		}
+		use(resp)
+		next := resp.nextToken()
+		if next == "" {
+			return nil
+		}
+		if next == token {
+			return errors.New("next_token repeated: Kinde sent the token it was given")
+		}
+		token = next
+	}
+	return fmt.Errorf("more than %d pages", maxPages)
+}
 
 // CreateClub creates a club (a Kinde organization) named name.
 func (a *Admin) CreateClub(ctx context.Context, name string) (club.Club, error) {
@@ -61,7 +96,7 @@ func (a *Admin) Club(ctx context.Context, code string) (club.Club, error) {
 // call. added is false when they already were a member: Kinde then lists
 // them not in users_added and changes nothing.
 func (a *Admin) AddMember(ctx context.Context, clubCode, userID string, roles []string) (bool, error) {
-	added, err := a.addMembers(ctx, clubCode, []NewMember{{ID: userID, Roles: roles}})
+	added, err := a.changeMembers(ctx, opAddOrganizationUsers, clubCode, []NewMember{{ID: userID, Roles: roles}})
 	if err != nil {
 		return false, fmt.Errorf("kinde: add member: %w", err)
 	}
@@ -78,22 +113,30 @@ type NewMember struct {
 // Kinde call (Kinde's bulk limit), and returns the ids Kinde added (not the
 // ones that already were members).
 func (a *Admin) AddMembers(ctx context.Context, clubCode string, ms []NewMember) ([]string, error) {
-	added, err := a.addMembers(ctx, clubCode, ms)
+	added, err := a.changeMembers(ctx, opAddOrganizationUsers, clubCode, ms)
 	if err != nil {
 		return added, fmt.Errorf("kinde: add members: %w", err)
 	}
 	return added, nil
 }
 
-func (a *Admin) addMembers(ctx context.Context, clubCode string, ms []NewMember) ([]string, error) {
+// changeMembers sends people with their roles to the club through id
+// (AddOrganizationUsers or UpdateOrganizationUsers, which take the same
+// body), at most maxBulkUsers a call, and returns the ids Kinde lists as
+// users_added. On an error it returns the ids added by the calls before.
+func (a *Admin) changeMembers(ctx context.Context, id opID, clubCode string, ms []NewMember) ([]string, error) {
 	added := []string{}
 	for chunk := range slices.Chunk(ms, maxBulkUsers) {
 		req := organizationUsersRequest{Users: make([]organizationUserChange, 0, len(chunk))}
 		for _, m := range chunk {
 			req.Users = append(req.Users, organizationUserChange{ID: m.ID, Roles: slices.Clone(m.Roles)})
 		}
-		var resp addOrganizationUsersResponse
-		if err := a.call(ctx, opAddOrganizationUsers, []string{clubCode}, nil, req, &resp); err != nil {
+		// Both operations' answers carry users_added, and that is all the
+		// callers need.
+		var resp struct {
+			UsersAdded []string `json:"users_added"`
+		}
+		if err := a.call(ctx, id, []string{clubCode}, nil, req, &resp); err != nil {
 			return added, err
 		}
 		added = append(added, resp.UsersAdded...)
@@ -159,16 +202,7 @@ func (a *Admin) RemoveMember(ctx context.Context, clubCode, userID string) error
 func (a *Admin) ClubMembers(ctx context.Context, clubCode string) ([]club.Member, error) {
 	out := []club.Member{}
 	seen := map[string]bool{}
-	token := ""
-	for range maxPages {
-		q := url.Values{"page_size": {fmt.Sprint(membersPageSize)}}
-		if token != "" {
-			q.Set("next_token", token)
-		}
-		var resp organizationUsersResponse
-		if err := a.call(ctx, opGetOrganizationUsers, []string{clubCode}, q, nil, &resp); err != nil {
-			return nil, fmt.Errorf("kinde: club members: %w", err)
-		}
+	err := eachPage(ctx, a, opGetOrganizationUsers, []string{clubCode}, nil, func(resp organizationUsersResponse) {
 		for _, u := range resp.OrganizationUsers {
 			if u.ID == "" || seen[u.ID] {
 				continue
@@ -189,15 +223,11 @@ func (a *Admin) ClubMembers(ctx context.Context, clubCode string) ([]club.Member
 				JoinedAt:  parseKindeTime(u.JoinedOn),
 			})
 		}
-		if resp.NextToken == "" {
-			return out, nil
-		}
-		if resp.NextToken == token {
-			return nil, errors.New("kinde: club members: Kinde repeated a page token")
-		}
-		token = resp.NextToken
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kinde: club members: %w", err)
 	}
-	return nil, fmt.Errorf("kinde: club members: more than %d pages", maxPages)
+	return out, nil
 }
 
 // Roles lists the roles defined in Kinde (shared by every club), from a
@@ -235,26 +265,16 @@ func (a *Admin) cachedRoles(ctx context.Context, force bool) ([]club.Role, error
 		return c.roles, nil
 	}
 	roles := []club.Role{}
-	token := ""
-	for range maxPages {
-		q := url.Values{"page_size": {fmt.Sprint(membersPageSize)}}
-		if token != "" {
-			q.Set("next_token", token)
-		}
-		var resp rolesResponse
-		if err := a.call(ctx, opGetRoles, nil, q, nil, &resp); err != nil {
-			return nil, fmt.Errorf("kinde: roles: %w", err)
-		}
+	err := eachPage(ctx, a, opGetRoles, nil, nil, func(resp rolesResponse) {
 		for _, r := range resp.Roles {
 			roles = append(roles, club.Role{ID: r.ID, Key: r.Key, Name: r.Name})
 		}
-		if resp.NextToken == "" || resp.NextToken == token {
-			c.roles, c.fetched = roles, time.Now()
-			return roles, nil
-		}
-		token = resp.NextToken
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kinde: roles: %w", err)
 	}
-	return nil, fmt.Errorf("kinde: roles: more than %d pages", maxPages)
+	c.roles, c.fetched = roles, time.Now()
+	return roles, nil
 }
 
 // parseKindeTime reads a Kinde timestamp (ISO 8601, with or without

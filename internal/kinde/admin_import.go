@@ -3,7 +3,6 @@ package kinde
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/clubhouse/clubhouse/internal/club"
 )
@@ -15,7 +14,7 @@ var _ club.ImportKinde = (*Admin)(nil)
 // People already in the club are left as they are (Kinde does not list
 // them as added).
 func (a *Admin) BulkAddMembers(ctx context.Context, clubCode string, ms []club.BulkMember) ([]string, error) {
-	added, err := a.addMembers(ctx, clubCode, newMembers(ms))
+	added, err := a.changeMembers(ctx, opAddOrganizationUsers, clubCode, newMembers(ms))
 	if err != nil {
 		return added, fmt.Errorf("kinde: bulk add members: %w", err)
 	}
@@ -27,17 +26,9 @@ func (a *Admin) BulkAddMembers(ctx context.Context, clubCode string, ms []club.B
 // 100 per UpdateOrganizationUsers call. It returns the ids that were not
 // members before (Kinde's users_added).
 func (a *Admin) BulkUpdateMembers(ctx context.Context, clubCode string, ms []club.BulkMember) ([]string, error) {
-	added := []string{}
-	for chunk := range slices.Chunk(ms, maxBulkUsers) {
-		req := organizationUsersRequest{Users: make([]organizationUserChange, 0, len(chunk))}
-		for _, m := range chunk {
-			req.Users = append(req.Users, organizationUserChange{ID: m.UserID, Roles: slices.Clone(m.Roles)})
-		}
-		var resp updateOrganizationUsersResponse
-		if err := a.call(ctx, opUpdateOrganizationUsers, []string{clubCode}, nil, req, &resp); err != nil {
-			return added, fmt.Errorf("kinde: bulk update members: %w", err)
-		}
-		added = append(added, resp.UsersAdded...)
+	added, err := a.changeMembers(ctx, opUpdateOrganizationUsers, clubCode, newMembers(ms))
+	if err != nil {
+		return added, fmt.Errorf("kinde: bulk update members: %w", err)
 	}
 	return added, nil
 }

@@ -2,6 +2,7 @@ package kinde
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -97,5 +98,67 @@ func TestRolePermissionsAgainstEmulator(t *testing.T) {
 	}
 	if got := e.RequestCount("GetRolePermissions"); got != calls || calls != 4 {
 		t.Errorf("GetRolePermissions calls = %d then %d, want 4 (one per role) and no more", calls, got)
+	}
+	// The role list is read once: an unknown key does not refresh it.
+	if got := e.RequestCount("GetRoles"); got != 1 {
+		t.Errorf("GetRoles calls = %d, want 1", got)
+	}
+}
+
+// TestListingsRefuseRepeatedPageToken: a listing whose next_token comes
+// back unchanged is an error, not a short list (which Clubs and the role
+// caches would then keep), and nothing is cached from it.
+func TestListingsRefuseRepeatedPageToken(t *testing.T) {
+	f := newFakeKinde(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch r.URL.Path {
+		case "/api/v1/organizations":
+			writeJSON(w, 200, `{"code":"OK","message":"Success","organizations":[{"code":"org_0123456789a","name":"A"}],"next_token":"again"}`)
+		case "/api/v1/roles":
+			writeJSON(w, 200, `{"code":"OK","message":"Success","roles":[{"id":"r-owner","key":"owner","name":"Owner"}],"next_token":"again"}`)
+		case "/api/v1/organizations/org_0123456789a/users":
+			writeJSON(w, 200, `{"code":"OK","message":"Success","organization_users":[{"id":"kp_1","roles":[]}],"next_token":"again"}`)
+		default:
+			writeJSON(w, 404, `{"errors":[{"code":"ROUTE_NOT_FOUND","message":"no"}]}`)
+		}
+	})
+	a, _ := newTestAdmin(t, f, nil)
+	ctx := t.Context()
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"clubs", func() error { _, err := a.Clubs(ctx); return err }},
+		{"roles", func() error { _, err := a.Roles(ctx); return err }},
+		{"club members", func() error { _, err := a.ClubMembers(ctx, "org_0123456789a"); return err }},
+	}
+	for _, c := range calls {
+		for try := range 2 { // the second try must ask Kinde again
+			before := len(f.apiRequests())
+			err := c.call()
+			if err == nil || !strings.Contains(err.Error(), "next_token repeated") {
+				t.Errorf("%s (try %d): err = %v, want a repeated next_token error", c.name, try+1, err)
+			}
+			if got := len(f.apiRequests()) - before; got != 2 {
+				t.Errorf("%s (try %d): %d calls, want 2 (the first page, then the repeated token)", c.name, try+1, got)
+			}
+		}
+	}
+}
+
+func TestRolePermissionsRefusesRepeatedPageToken(t *testing.T) {
+	f := newFakeKinde(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		switch r.URL.Path {
+		case "/api/v1/roles":
+			writeJSON(w, 200, rolesBody)
+		case "/api/v1/roles/r-owner/permissions":
+			writeJSON(w, 200, `{"code":"OK","message":"Success","permissions":[{"id":"p1","key":"club:manage"}],"next_token":"again"}`)
+		default:
+			writeJSON(w, 404, `{"errors":[{"code":"ROUTE_NOT_FOUND","message":"no"}]}`)
+		}
+	})
+	a, _ := newTestAdmin(t, f, nil)
+	got, err := a.RolePermissions(t.Context(), []string{club.RoleOwner})
+	if err == nil || !strings.Contains(err.Error(), "next_token repeated") {
+		t.Errorf("RolePermissions = %v, %v; want a repeated next_token error", got, err)
 	}
 }

@@ -4,6 +4,12 @@ package kinde
 // are Kinde's, exactly as in its OpenAPI spec (TestOperationsMatchSpec
 // checks them); only the fields the portal uses are declared.
 
+// The listings' nextToken methods let eachPage follow any of them.
+func (r organizationsResponse) nextToken() string     { return r.NextToken }
+func (r organizationUsersResponse) nextToken() string { return r.NextToken }
+func (r rolesResponse) nextToken() string             { return r.NextToken }
+func (r rolePermissionsResponse) nextToken() string   { return r.NextToken }
+
 // successResponse is Kinde's success_response envelope.
 type successResponse struct {
 	Code    string `json:"code"`

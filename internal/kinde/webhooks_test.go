@@ -192,6 +192,10 @@ func TestWebhookVerifier(t *testing.T) {
 		{"alg none", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"`+good.kid+`"}`)) + "." + parts[1] + ".", true, nil},
 		{"truncated", valid[:len(valid)-20], true, nil},
 		{"only the header", parts[0], true, nil},
+		{"header and payload", parts[0] + "." + parts[1], true, nil},
+		{"four parts", valid + "." + parts[2], true, nil},
+		{"JSON serialization, two signatures", `{"payload":"` + parts[1] + `","signatures":[{"protected":"` + parts[0] + `","signature":"` + parts[2] +
+			`"},{"protected":"` + parts[0] + `","signature":"` + parts[2] + `"}]}`, true, nil},
 		{"empty", "", true, nil},
 		{"unknown event type", good.sign(t, samplePayload("user.authenticated")), true, nil},
 		{"no type", payloadWith(func(p map[string]any) { delete(p, "type") }), true, nil},

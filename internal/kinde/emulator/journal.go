@@ -117,39 +117,58 @@ func (e *Emulator) WaitForRequests(ctx context.Context, operation string, n int)
 	}
 }
 
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
+// journalWriter records the request's journal entry when the response
+// starts (the first final WriteHeader, Write or Flush), before any byte of
+// it can reach the client. Recording once the handler had returned let a
+// client read the whole answer before its entry existed, so a test counting
+// requests right after a call could miss the last one.
+type journalWriter struct {
 	http.ResponseWriter
-	status int
+	record func(status int)
+	status int // the status recorded; 0 until the response starts
 }
 
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+// start records the entry with status, once.
+func (w *journalWriter) start(status int) {
+	if w.status == 0 {
+		w.status = status
+		w.record(status)
 	}
-	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+func (w *journalWriter) WriteHeader(code int) {
+	// Informational answers (103 Early Hints) come before the real one;
+	// 101 Switching Protocols is the last the client gets over HTTP.
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		w.start(code)
 	}
-	return s.ResponseWriter.Write(b)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *journalWriter) Write(b []byte) (int, error) {
+	w.start(http.StatusOK)
+	return w.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (w *journalWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Flush passes flushes through for streaming handlers.
-func (s *statusRecorder) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+// Flush passes flushes through for streaming handlers. A flush sends the
+// header (200 unless one was written), so the response starts here too.
+func (w *journalWriter) Flush() {
+	w.start(http.StatusOK)
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
 // withJournal names the request's operation, hands inner layers a place to
-// note the client and fault, and records the outcome. A dropped connection
-// (http.ErrAbortHandler) is recorded with status 0 before the panic goes on.
+// note the client and fault, and records the outcome when the response
+// starts (see journalWriter). Inner layers note the client and fault before
+// they answer, so the entry has them. A handler that writes nothing is
+// recorded as 200 when it returns, before net/http sends that answer; a
+// dropped connection (http.ErrAbortHandler) before any answer is recorded
+// with status 0 before the panic goes on.
 func (e *Emulator) withJournal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ri := &requestInfo{operation: e.operationOf(r)}
@@ -158,29 +177,35 @@ func (e *Emulator) withJournal(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
 		start := e.clock.Now()
-		defer func() {
-			v := recover()
+		record := func(status int) {
 			ri.mu.Lock()
 			entry := Request{
 				Time:      start,
 				Method:    r.Method,
 				Path:      r.URL.Path,
 				Operation: ri.operation,
-				Status:    rec.status,
+				Status:    status,
 				ClientID:  ri.clientID,
 				Fault:     ri.fault,
 			}
 			ri.mu.Unlock()
-			if v == nil && entry.Status == 0 {
-				entry.Status = http.StatusOK
-			}
 			e.journal.add(entry)
+		}
+		jw := &journalWriter{ResponseWriter: w, record: record}
+		defer func() {
+			v := recover()
+			if jw.status == 0 {
+				if v == nil {
+					jw.start(http.StatusOK)
+				} else {
+					record(0)
+				}
+			}
 			if v != nil {
 				panic(v)
 			}
 		}()
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(jw, r)
 	})
 }
