@@ -158,7 +158,7 @@ func everyView(t *testing.T) []namedComponent {
 		{"staff club", StaffClub(testStaffClub())},
 		{"staff audit", StaffAudit(testStaffAudit())},
 		{"staff audit empty", StaffAudit(StaffAuditPage{Shell: shell("Staff audit log"), Page: 1, PageSize: 50, Now: testNow})},
-		{"import upload", ImportUpload(ImportUploadPage{Shell: shell("Import members"), ClubName: "Riverside Rowing Club", MaxRows: "5,000", MaxMB: 2, Error: "The file is not UTF-8 text."})},
+		{"import upload", ImportUpload(ImportUploadPage{Shell: shell("Import members"), MaxRows: 5000, MaxMB: 2, Error: "The file is not UTF-8 text."})},
 		{"import preview", ImportPreview(testImportPreview())},
 		{"import preview nothing", ImportPreview(ImportPreviewPage{Shell: shell("Check the import"), ClubName: "Riverside Rowing Club", Skipped: 1, Bad: []ImportProblem{{Line: 2, Email: "x", Reason: "Enter a valid email address."}}})},
 		{"import progress", ImportProgressView(ImportProgressPage{Shell: shell("Importing members"), Progress: testImportProgress(false)})},
@@ -177,14 +177,14 @@ func testStaffConsole() StaffConsolePage {
 }
 
 func testStaffClub() StaffClubPage {
-	people := []StaffPerson{
+	people := []MemberRow{
 		{ID: "kp_olivia", Name: "Olivia Hart", Email: "olivia@example.org", Roles: []Role{{Key: "owner", Name: "Owner"}}, Joined: testNow.Add(-400 * 24 * time.Hour)},
 		{ID: "kp_mia", Name: "Mia Chen", Email: "mia@example.org", Roles: []Role{{Key: "member", Name: "Member"}}, Joined: testNow.Add(-3 * 24 * time.Hour)},
 	}
 	return StaffClubPage{
 		Shell: testShell("Riverside Rowing Club"), Code: "org_riverside", Name: "Riverside Rowing Club",
 		Owners: people[:1], Members: people, Page: 1, PageSize: 50, Total: 2, Now: testNow,
-		Form: ViewAsForm{ClubCode: "org_riverside", Target: "kp_mia", Reason: "short",
+		Form: ViewAsForm{Target: "kp_mia", Reason: "short",
 			Errors: FieldErrors{"reason": "Give a reason of at least 10 characters."}},
 	}
 }
@@ -196,7 +196,7 @@ func testStaffAudit() StaffAuditPage {
 		Rows: []StaffAuditRow{
 			{ActivityRow: ActivityRow{At: testNow.Add(-time.Minute), ActorID: "kp_sam", ActorName: "Sam Rivera (Clubhouse staff)",
 				Action: "staff.view_as.started", TargetID: "kp_olivia", Target: "olivia@example.org", Detail: "Ticket 4512"},
-				ClubCode: "org_riverside", ClubName: "Riverside Rowing Club", IP: "192.0.2.7", UserAgent: "Mozilla/5.0"},
+				ClubName: "Riverside Rowing Club", IP: "192.0.2.7", UserAgent: "Mozilla/5.0"},
 			{ActivityRow: ActivityRow{At: testNow.Add(-time.Hour), ActorID: "kp_olivia", ActorName: "Olivia Hart",
 				Action: "staff.route_refused", Detail: "GET /staff"}},
 		},
@@ -212,12 +212,12 @@ func testInvitationsPage() InvitationsPage {
 	return InvitationsPage{
 		Shell: testShell("Invitations"), Page: 1, PageSize: 50, Total: 4, Now: testNow,
 		Rows: []InvitationRow{
-			{ID: 4, Email: "ana@example.org", Name: "Ana Lopez", InvitedBy: "Olivia Hart", Status: InvitationSending, Created: testNow},
-			{ID: 3, Email: "mia@example.org", Name: "Mia Chen", InvitedBy: "Olivia Hart", Status: InvitationRetrying, Attempts: 2,
+			{Email: "ana@example.org", Name: "Ana Lopez", InvitedBy: "Olivia Hart", Status: InvitationSending, Created: testNow},
+			{Email: "mia@example.org", Name: "Mia Chen", InvitedBy: "Olivia Hart", Status: InvitationRetrying, Attempts: 2,
 				LastError: "the mail server did not answer", Created: testNow.Add(-time.Hour), NextTry: testNow.Add(10 * time.Minute)},
-			{ID: 2, Email: "adam@example.org", Name: "Adam Brooks", Status: InvitationSent, Created: testNow.Add(-48 * time.Hour),
+			{Email: "adam@example.org", Name: "Adam Brooks", Status: InvitationSent, Created: testNow.Add(-48 * time.Hour),
 				Sent: testNow.Add(-47 * time.Hour), ResendID: "kp_adam"},
-			{ID: 1, Email: "lea@example.org", Name: "Lea Gone", Status: InvitationFailed, Attempts: 6,
+			{Email: "lea@example.org", Name: "Lea Gone", Status: InvitationFailed, Attempts: 6,
 				LastError: "the mail server refused the address", Created: testNow.Add(-72 * time.Hour), ResendID: "kp_lea"},
 		},
 	}

@@ -27,22 +27,30 @@ func normSort(s string) string {
 
 // MembersURL is the members list URL for a search, sort and page, leaving
 // out defaults: MembersURL("mia", "-joined", 2) is
-// "/members?q=mia&sort=-joined&page=2".
+// "/members?page=2&q=mia&sort=-joined".
 func MembersURL(q, sort string, page int) string {
-	v := url.Values{}
-	if q = strings.TrimSpace(q); q != "" {
-		v.Set("q", q)
+	if sort = normSort(sort); sort == SortName {
+		sort = ""
 	}
-	if s := normSort(sort); s != SortName {
-		v.Set("sort", s)
+	return listURL("/members", page, "q", strings.TrimSpace(q), "sort", sort)
+}
+
+// listURL is a list page's URL: path with the non-empty values of the
+// key-value pairs kv, and page when past the first, in a stable order.
+func listURL(path string, page int, kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			v.Set(kv[i], kv[i+1])
+		}
 	}
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
 	}
 	if len(v) == 0 {
-		return "/members"
+		return path
 	}
-	return "/members?" + v.Encode()
+	return path + "?" + v.Encode()
 }
 
 // MemberRolesURL is the roles editor of one member.
@@ -55,27 +63,10 @@ func MemberRemoveURL(id string) string { return "/members/" + url.PathEscape(id)
 func MemberInviteURL(id string) string { return "/members/" + url.PathEscape(id) + "/invite" }
 
 // InvitationsURL is a page of the club's invitations.
-func InvitationsURL(page int) string {
-	if page > 1 {
-		return "/invitations?page=" + strconv.Itoa(page)
-	}
-	return "/invitations"
-}
+func InvitationsURL(page int) string { return listURL("/invitations", page) }
 
 // ActivityURL is the activity page for a person filter and page.
-func ActivityURL(person string, page int) string {
-	v := url.Values{}
-	if person != "" {
-		v.Set("person", person)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if len(v) == 0 {
-		return "/activity"
-	}
-	return "/activity?" + v.Encode()
-}
+func ActivityURL(person string, page int) string { return listURL("/activity", page, "person", person) }
 
 // MailURL is one message in the development mailbox.
 func MailURL(id int64) string { return "/dev/mailbox/" + strconv.FormatInt(id, 10) }

@@ -18,6 +18,14 @@ func TestURLs(t *testing.T) {
 		{"activity", ActivityURL("", 1), "/activity"},
 		{"activity filtered", ActivityURL("kp_1", 2), "/activity?page=2&person=kp_1"},
 		{"mail", MailURL(42), "/dev/mailbox/42"},
+		{"invitations", InvitationsURL(1), "/invitations"},
+		{"invitations page", InvitationsURL(2), "/invitations?page=2"},
+		{"staff", StaffURL("", 1), "/staff"},
+		{"staff search", StaffURL("river side", 2), "/staff?page=2&q=river+side"},
+		{"staff club", StaffClubURL("org_1/x", "", 1), "/staff/clubs/org_1%2Fx"},
+		{"staff club search", StaffClubURL("org_1", "mia", 3), "/staff/clubs/org_1?page=3&q=mia"},
+		{"staff audit", StaffAuditURL("", 0), "/staff/audit"},
+		{"staff audit filtered", StaffAuditURL("org_1", 2), "/staff/audit?club=org_1&page=2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,10 +4,9 @@ import "github.com/clubhouse/clubhouse/views/layout"
 
 // ImportUploadPage is the bulk import's upload form.
 type ImportUploadPage struct {
-	Shell    layout.ShellProps
-	ClubName string
-	MaxRows  string // "5,000"
-	MaxMB    int
+	Shell   layout.ShellProps
+	MaxRows int // people per file
+	MaxMB   int
 	// Error says why the last upload was refused (nothing was imported).
 	Error string
 }
@@ -69,7 +68,6 @@ type ImportProgress struct {
 // ImportProgressPage is the page of one import's progress.
 type ImportProgressPage struct {
 	Shell    layout.ShellProps
-	ClubName string
 	Progress ImportProgress
 }
 
@@ -79,15 +77,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += v
-	}
-	return out
 }

@@ -234,7 +234,6 @@ const (
 
 // InvitationRow is one invitation email.
 type InvitationRow struct {
-	ID        int64
 	Email     string
 	Name      string
 	InvitedBy string

@@ -2,7 +2,7 @@ package views
 
 import (
 	"net/url"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/clubhouse/clubhouse/views/components"
@@ -39,8 +39,8 @@ type StaffClubPage struct {
 	Shell    layout.ShellProps
 	Code     string
 	Name     string
-	Owners   []StaffPerson
-	Members  []StaffPerson // one page of members
+	Owners   []MemberRow
+	Members  []MemberRow // one page of members
 	Query    string
 	Page     int
 	PageSize int
@@ -52,25 +52,12 @@ type StaffClubPage struct {
 	ViewingAs string
 }
 
-// StaffPerson is a member in the staff club page.
-type StaffPerson struct {
-	ID     string
-	Name   string
-	Email  string
-	Roles  []Role
-	Joined time.Time
-}
-
 // ViewAsForm starts a view-as: whom to view as ("owner" or a member's id)
 // and why.
 type ViewAsForm struct {
-	ClubCode string
-	Target   string // "owner" or a member id
-	Reason   string
-	Errors   FieldErrors
-	// FormError is about the whole form, e.g. the person is no longer a
-	// member.
-	FormError string
+	Target string // "owner" or a member id
+	Reason string
+	Errors FieldErrors
 }
 
 // StaffAuditPage is the whole audit log for staff: every club, or one.
@@ -94,57 +81,23 @@ type StaffClubOption struct {
 // StaffAuditRow is one audit event with where it came from.
 type StaffAuditRow struct {
 	ActivityRow
-	ClubCode  string
 	ClubName  string
 	IP        string
 	UserAgent string
 }
 
 // StaffURL is the staff console for a search and page.
-func StaffURL(q string, page int) string {
-	v := url.Values{}
-	if q != "" {
-		v.Set("q", q)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if len(v) == 0 {
-		return "/staff"
-	}
-	return "/staff?" + v.Encode()
-}
+func StaffURL(q string, page int) string { return listURL("/staff", page, "q", q) }
 
 // StaffClubURL is one club in the staff console, for a member search and
 // page.
 func StaffClubURL(code, q string, page int) string {
-	u := "/staff/clubs/" + url.PathEscape(code)
-	v := url.Values{}
-	if q != "" {
-		v.Set("q", q)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if len(v) == 0 {
-		return u
-	}
-	return u + "?" + v.Encode()
+	return listURL("/staff/clubs/"+url.PathEscape(code), page, "q", q)
 }
 
 // StaffAuditURL is the staff audit log for a club filter and page.
 func StaffAuditURL(clubCode string, page int) string {
-	v := url.Values{}
-	if clubCode != "" {
-		v.Set("club", clubCode)
-	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
-	}
-	if len(v) == 0 {
-		return "/staff/audit"
-	}
-	return "/staff/audit?" + v.Encode()
+	return listURL("/staff/audit", page, "club", clubCode)
 }
 
 func (p StaffConsolePage) pagination() components.PaginationProps {
@@ -167,20 +120,10 @@ func (f ViewAsForm) targetIs(id string) bool {
 }
 
 func ownersLabel(names []string) string {
-	switch len(names) {
-	case 0:
+	if len(names) == 0 {
 		return "No owner"
-	case 1:
-		return names[0]
 	}
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 func orAll(s string) string {
@@ -190,7 +133,7 @@ func orAll(s string) string {
 	return s
 }
 
-func staffNames(ps []StaffPerson) []string {
+func staffNames(ps []MemberRow) []string {
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
 		out = append(out, orDash(p.Name))

@@ -921,3 +921,11 @@ func TestRelativeTimeExported(t *testing.T) {
 		t.Errorf("Initials = %q", got)
 	}
 }
+
+func TestImportPreviewNamesIgnoredColumns(t *testing.T) {
+	p := testImportPreview()
+	p.IgnoredColumns = []string{"phone", "notes"}
+	if got, want := text(byTestID(render(t, ImportPreview(p)), "import-ignored")), "Ignored columns: phone, notes."; got != want {
+		t.Errorf("ignored columns = %q, want %q", got, want)
+	}
+}

@@ -40,11 +40,7 @@ func (s *Server) handleActivity() http.Handler {
 			m.People = append(m.People, views.PersonOption{ID: p.UserID, Name: p.Name()})
 		}
 		for _, ev := range res.Events {
-			target := ev.TargetEmail
-			m.Rows = append(m.Rows, views.ActivityRow{
-				At: ev.At, ActorID: ev.ActorID, ActorName: ev.ActorName, Action: ev.Action,
-				TargetID: ev.TargetID, Target: target, Detail: ev.Detail,
-			})
+			m.Rows = append(m.Rows, activityRow(ev))
 		}
 		return s.render(w, r, http.StatusOK, view{
 			Title: "Activity",
@@ -55,4 +51,12 @@ func (s *Server) handleActivity() http.Handler {
 			},
 		})
 	})
+}
+
+// activityRow is one audit event as the activity pages show it.
+func activityRow(ev club.AuditEvent) views.ActivityRow {
+	return views.ActivityRow{
+		At: ev.At, ActorID: ev.ActorID, ActorName: ev.ActorName, Action: ev.Action,
+		TargetID: ev.TargetID, Target: ev.TargetEmail, Detail: ev.Detail,
+	}
 }

@@ -100,12 +100,13 @@ func (s *Server) errorView(status int, err error) view {
 		!(status == http.StatusNotFound && de.Message == club.ErrNotFound.Message) {
 		page.Message = de.Message
 	}
-	for _, st := range staffErrorTitles {
+	for _, st := range staffErrorPages {
 		if errors.Is(err, st.err) {
 			page.Title = st.title
-			if st.err == errNotStaff || st.err == errViewAsEnded {
+			if st.toHome {
 				page.BackURL, page.BackLabel = "/", "Go to the start page"
 			}
+			break
 		}
 	}
 	return view{

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -96,6 +97,27 @@ func (d *memDirectory) CountWithRole(_ context.Context, code, role string) (int,
 		}
 	}
 	return n, nil
+}
+
+// MembersWithRole is the web.RoleHolders of internal/store: up to limit
+// (clamped to 1..100) of the club's members, pending ones excluded, who
+// hold roleKey, by name.
+func (d *memDirectory) MembersWithRole(_ context.Context, code, roleKey string, limit int) ([]club.Member, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := []club.Member{}
+	for _, m := range d.members {
+		if m.ClubCode == code && !m.Pending && m.HasRole(roleKey) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b club.Member) int {
+		return cmp.Or(strings.Compare(a.Name(), b.Name()), strings.Compare(a.UserID, b.UserID))
+	})
+	return out[:min(limit, len(out))], nil
 }
 
 func (d *memDirectory) SaveMember(_ context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {

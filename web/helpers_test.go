@@ -151,7 +151,7 @@ func (e *env) browser() *browser {
 }
 
 // do sends one request through the portal and returns its response.
-// body, when non-nil, is sent as a form.
+// form, when non-nil, is sent as the body.
 func (b *browser) do(method, target string, form url.Values, header ...string) *http.Response {
 	b.e.t.Helper()
 	var body io.Reader
@@ -162,6 +162,14 @@ func (b *browser) do(method, target string, form url.Values, header ...string) *
 	if form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return b.send(r, header...)
+}
+
+// send sends r through the portal as this browser would: with its
+// headers, then the name-value pairs of header, and its cookies; it keeps
+// the cookies the response sets.
+func (b *browser) send(r *http.Request, header ...string) *http.Response {
+	b.e.t.Helper()
 	for k, v := range b.header {
 		r.Header[k] = v
 	}

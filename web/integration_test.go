@@ -115,17 +115,22 @@ func (b *person) signIn(email string) *http.Response {
 		b.t.Fatalf("Kinde's sign-in page does not offer %s", email)
 	}
 	form := btn.Closest("form")
-	vals := url.Values{}
-	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) { vals.Add(in.AttrOr("name", ""), in.AttrOr("value", "")) })
 	action, err := res.Request.URL.Parse(form.AttrOr("action", ""))
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	res, err = b.client.PostForm(action.String(), vals)
+	res, err = b.client.PostForm(action.String(), formValues(form))
 	if err != nil {
 		b.t.Fatal(err)
 	}
 	return res
+}
+
+// formValues is what submitting form sends: its named inputs' values.
+func formValues(form *goquery.Selection) url.Values {
+	vals := url.Values{}
+	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) { vals.Add(in.AttrOr("name", ""), in.AttrOr("value", "")) })
+	return vals
 }
 
 func (b *person) page(res *http.Response) *goquery.Document {
@@ -281,9 +286,7 @@ func TestInvitationGivenUpIsSentAgain(t *testing.T) {
 		t.Fatalf("invitations row = %q, want newbie's given-up invitation and why", strings.Join(strings.Fields(row.Text()), " "))
 	}
 	form := row.Find("form")
-	vals := url.Values{}
-	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) { vals.Add(in.AttrOr("name", ""), in.AttrOr("value", "")) })
-	res = owner.post(form.AttrOr("action", ""), vals)
+	res = owner.post(form.AttrOr("action", ""), formValues(form))
 	d = owner.page(res)
 	if res.Request.URL.Path != "/invitations" {
 		t.Fatalf("after Send again: at %s, want /invitations", res.Request.URL.Path)

@@ -42,7 +42,7 @@ func (s *Server) handleInvitations() http.Handler {
 
 func invitationRow(it club.ClubInvitation, now time.Time) views.InvitationRow {
 	row := views.InvitationRow{
-		ID: it.ID, Email: it.Invitation.Email, Name: it.Invitation.Name, InvitedBy: it.Invitation.InvitedBy,
+		Email: it.Invitation.Email, Name: it.Invitation.Name, InvitedBy: it.Invitation.InvitedBy,
 		Attempts: it.Attempts, LastError: it.LastError, Created: it.CreatedAt, Sent: it.SentAt, NextTry: it.NextAttemptAt,
 		Superseded: it.Superseded, LeftClub: it.MemberID == "",
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -42,6 +43,16 @@ func fieldError(err error, field string) string {
 		return e.Fields[field]
 	}
 	return ""
+}
+
+// fieldErrors returns err's messages for the form's fields (nil when
+// none), to show next to each.
+func fieldErrors(err error) views.FieldErrors {
+	var e *club.Error
+	if errors.As(err, &e) {
+		return maps.Clone(e.Fields)
+	}
+	return nil
 }
 
 // formLevelError returns the message shown above a form for err: nothing

@@ -98,7 +98,7 @@ func (s *Server) memberAdded(w http.ResponseWriter, r *http.Request, id club.Ide
 		s.redirect(w, r, "/members")
 		return nil
 	}
-	list, err := s.memberList(r.Context(), id, roles, "", "", 1, false)
+	list, err := s.memberList(r.Context(), id, roles, "", "", 1)
 	if err != nil {
 		return err
 	}
@@ -122,19 +122,6 @@ func blankAddForm(id club.Identity, roles []club.Role) views.AddMemberForm {
 	f := views.BlankAddMemberForm(clubName(id, id.ClubCode), viewRoles(roles))
 	f.Roles = roleOptions(roles, []string{club.RoleMember}, id)
 	return f
-}
-
-func fieldErrors(err error) views.FieldErrors {
-	var out views.FieldErrors
-	for _, f := range []string{"email", "first_name", "last_name", "roles", "name"} {
-		if msg := fieldError(err, f); msg != "" {
-			if out == nil {
-				out = views.FieldErrors{}
-			}
-			out[f] = msg
-		}
-	}
-	return out
 }
 
 func addMemberView(form views.AddMemberForm) view {

@@ -23,8 +23,7 @@ const importBodyLimit = club.MaxImportBytes + 64<<10
 // handleImportForm shows the upload form.
 func (s *Server) handleImportForm() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		id, _ := identityFrom(r.Context())
-		return s.render(w, r, http.StatusOK, importUploadView(id, ""))
+		return s.render(w, r, http.StatusOK, importUploadView(""))
 	})
 }
 
@@ -35,7 +34,7 @@ func (s *Server) handleImportPreview() http.Handler {
 		id, _ := identityFrom(r.Context())
 		name, data, err := readUpload(w, r)
 		if err != nil {
-			return &formError{err: err, form: importUploadView(id, club.ErrorMessage(err))}
+			return &formError{err: err, form: importUploadView(club.ErrorMessage(err))}
 		}
 		roles, err := s.clubRoles(r)
 		if err != nil {
@@ -43,7 +42,7 @@ func (s *Server) handleImportPreview() http.Handler {
 		}
 		p, err := s.importer.Preview(id.Actor(), roles, bytes.NewReader(data))
 		if err != nil {
-			return &formError{err: err, form: importUploadView(id, club.ErrorMessage(err))}
+			return &formError{err: err, form: importUploadView(club.ErrorMessage(err))}
 		}
 		page := previewPage(p, name, currentClub(id).Name)
 		page.CSV = string(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
@@ -110,7 +109,7 @@ func (s *Server) handleImportStart() http.Handler {
 		}
 		if err != nil {
 			err = uploadError(err)
-			return &formError{err: err, form: importUploadView(id, club.ErrorMessage(err))}
+			return &formError{err: err, form: importUploadView(club.ErrorMessage(err))}
 		}
 		roles, err := s.clubRoles(r)
 		if err != nil {
@@ -119,7 +118,7 @@ func (s *Server) handleImportStart() http.Handler {
 		imp, err := s.importer.Start(ctx, id.Actor(), currentClub(id), roles, r.FormValue("file_name"), strings.NewReader(r.FormValue("csv")))
 		if err != nil {
 			if club.ErrorCode(err) == club.EINVALID {
-				return &formError{err: err, form: importUploadView(id, club.ErrorMessage(err))}
+				return &formError{err: err, form: importUploadView(club.ErrorMessage(err))}
 			}
 			return err
 		}
@@ -146,7 +145,7 @@ func (s *Server) handleImportProgress() http.Handler {
 			Title: "Importing members",
 			Nav:   layout.NavMembers,
 			Page: func(sh layout.ShellProps) templ.Component {
-				return views.ImportProgressView(views.ImportProgressPage{Shell: sh, ClubName: imp.ClubName, Progress: p})
+				return views.ImportProgressView(views.ImportProgressPage{Shell: sh, Progress: p})
 			},
 			Fragment: views.ImportProgressFragment(p),
 		})
@@ -191,13 +190,13 @@ func (s *Server) clubImport(r *http.Request, id club.Identity) (club.Import, err
 
 func importURL(id int64) string { return "/imports/" + strconv.FormatInt(id, 10) }
 
-func importUploadView(id club.Identity, errMsg string) view {
+func importUploadView(errMsg string) view {
 	return view{
 		Title: "Import members",
 		Nav:   layout.NavMembers,
 		Page: func(sh layout.ShellProps) templ.Component {
-			return views.ImportUpload(views.ImportUploadPage{Shell: sh, ClubName: currentClub(id).Name,
-				MaxRows: "5,000", MaxMB: club.MaxImportBytes >> 20, Error: errMsg})
+			return views.ImportUpload(views.ImportUploadPage{Shell: sh,
+				MaxRows: club.MaxImportRows, MaxMB: club.MaxImportBytes >> 20, Error: errMsg})
 		},
 	}
 }

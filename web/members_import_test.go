@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/views/components"
 )
 
 // memImportStore is an in-memory club.ImportStore for the handler tests.
@@ -219,15 +220,7 @@ func (b *browser) upload(target string, fields map[string]string, fileName strin
 	}
 	r := httptest.NewRequestWithContext(b.e.t.Context(), http.MethodPost, "http://portal.test"+target, &buf)
 	r.Header.Set("Content-Type", mw.FormDataContentType())
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Set(header[i], header[i+1])
-	}
-	for _, c := range b.cookies {
-		r.AddCookie(c)
-	}
-	w := httptest.NewRecorder()
-	b.e.h.ServeHTTP(w, r)
-	return w.Result()
+	return b.send(r, header...)
 }
 
 func manyRows(n int) []byte {
@@ -256,6 +249,10 @@ func TestImportFormIsAccessible(t *testing.T) {
 	id, _ := input.Attr("id")
 	if id == "" || form.Find(`label[for="`+id+`"]`).Length() != 1 {
 		t.Error("the file input has no label")
+	}
+	limits := fmt.Sprintf("At most %s people and %d MB per file", components.FormatCount(club.MaxImportRows), club.MaxImportBytes>>20)
+	if got := testid(d, "import-upload").Text(); !strings.Contains(got, limits) {
+		t.Errorf("upload page = %q, want the limits %q", strings.Join(strings.Fields(got), " "), limits)
 	}
 }
 

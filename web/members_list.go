@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -24,7 +25,7 @@ func (s *Server) handleMembersList() http.Handler {
 			// form needs Kinde's roles.
 			s.logger.WarnContext(r.Context(), "web: roles for members page", "err", err)
 		}
-		list, err := s.memberList(r.Context(), id, roles, q.Get("q"), q.Get("sort"), pageParam(q.Get("page")), true)
+		list, err := s.memberList(r.Context(), id, roles, q.Get("q"), q.Get("sort"), pageParam(q.Get("page")))
 		if err != nil {
 			return err
 		}
@@ -47,21 +48,10 @@ func (s *Server) handleMembersList() http.Handler {
 	})
 }
 
-// memberList reads one page of the current club's members. With
-// syncIfNever, a club whose members were never read from Kinde is synced
-// first, so an owner never sees an empty list for a club that has members;
-// a failed sync is logged and the page shows what the directory has.
-func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.Role, search, sort string, page int, syncIfNever bool) (views.MemberList, error) {
-	synced, err := s.fresh.LastSynced(ctx, id.ClubCode)
-	if err != nil {
-		s.logger.WarnContext(ctx, "web: last synced", "err", err)
-	} else if synced.IsZero() && syncIfNever && viewAsFrom(ctx) == nil { // a staff view changes nothing
-		if _, err := s.service.Sync(ctx, id.Actor(), currentClub(id)); err != nil {
-			s.logger.WarnContext(ctx, "web: first sync of club", "err", err)
-		} else {
-			synced = s.now()
-		}
-	}
+// memberList reads one page of the current club's members, after a first
+// sync from Kinde when the portal never read the club (see syncedAt).
+func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.Role, search, sort string, page int) (views.MemberList, error) {
+	synced := s.syncedAt(ctx, id.Actor(), currentClub(id))
 	search = searchParam(search)
 	srt := club.ParseMemberSort(sort)
 	res, err := s.directory.Members(ctx, id.ClubCode, club.MemberQuery{
@@ -87,4 +77,31 @@ func (s *Server) memberList(ctx context.Context, id club.Identity, roles []club.
 		list.Rows = append(list.Rows, memberRow(m, roles, id))
 	}
 	return list, nil
+}
+
+// syncedAt is when the club's members were last read from Kinde: zero
+// when never, or unknown. A club the portal never read is synced first,
+// credited to actor, so nobody sees an empty list for a club that has
+// members; a failure is logged and the caller shows what the directory
+// has. During a staff view, the pages served as the viewed person never
+// sync: the view changes nothing.
+func (s *Server) syncedAt(ctx context.Context, actor club.Actor, c club.Club) time.Time {
+	synced, err := s.fresh.LastSynced(ctx, c.Code)
+	if err != nil {
+		s.logger.WarnContext(ctx, "web: last synced", "club", c.Code, "err", err)
+		return time.Time{}
+	}
+	if !synced.IsZero() {
+		return synced
+	}
+	if viewAsFrom(ctx) != nil {
+		if id, _ := identityFrom(ctx); !s.isStaff(id) {
+			return synced
+		}
+	}
+	if _, err := s.service.Sync(ctx, actor, c); err != nil {
+		s.logger.WarnContext(ctx, "web: first sync of club", "club", c.Code, "err", err)
+		return time.Time{}
+	}
+	return s.now()
 }

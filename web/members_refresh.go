@@ -31,7 +31,7 @@ func (s *Server) handleMembersRefresh() http.Handler {
 		if err != nil {
 			s.logger.WarnContext(ctx, "web: roles after refresh", "err", err)
 		}
-		list, err := s.memberList(ctx, id, roles, "", "", 1, false)
+		list, err := s.memberList(ctx, id, roles, "", "", 1)
 		if err != nil {
 			return err
 		}

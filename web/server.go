@@ -89,11 +89,11 @@ type Deps struct {
 
 	// StaffOrg is the Kinde org whose members holding staff:impersonate
 	// are platform staff; "" turns the staff console off (its pages then
-	// refuse everyone). StaffKinde is required with it.
+	// refuse everyone). RoleHolders is required with it; without
+	// StaffKinde the console is off too.
 	StaffOrg   string
 	StaffKinde StaffKinde
-	// RoleHolders lists a club's owners fast; nil falls back to paging
-	// through the directory.
+	// RoleHolders lists a club's owners.
 	RoleHolders RoleHolders
 	// ViewAsTTL is how long a staff view lasts (DefaultViewAsTTL when 0).
 	ViewAsTTL time.Duration
@@ -186,6 +186,9 @@ func newServer(d Deps) *Server {
 	}
 	if d.Webhooks != nil && d.WebhookVerifier == nil {
 		panic("web: NewServer: Webhooks needs a WebhookVerifier")
+	}
+	if d.StaffOrg != "" && d.RoleHolders == nil {
+		panic("web: NewServer: StaffOrg needs RoleHolders")
 	}
 	if d.ViewAsTTL <= 0 {
 		d.ViewAsTTL = DefaultViewAsTTL

@@ -89,17 +89,19 @@ var (
 	errTargetGone = errors.New("web: the viewed person left the club")
 )
 
-// staffErrorTitles are the error page titles of the staff refusals, which
-// say more than the status's standard title.
-var staffErrorTitles = []struct {
-	err   *club.Error
-	title string
+// staffErrorPages are the error pages of the staff refusals: a title that
+// says more than the status's standard one and, for some, the start page
+// as the way back.
+var staffErrorPages = []struct {
+	err    *club.Error
+	title  string
+	toHome bool
 }{
-	{errNotStaff, "For Clubhouse staff only"},
-	{errReadOnly, "Staff view is read-only"},
-	{errViewAsNested, "A staff view is already running"},
-	{errStopViewFirst, "Stop the staff view first"},
-	{errViewAsEnded, "That staff view has ended"},
+	{errNotStaff, "For Clubhouse staff only", true},
+	{errReadOnly, "Staff view is read-only", false},
+	{errViewAsNested, "A staff view is already running", false},
+	{errStopViewFirst, "Stop the staff view first", false},
+	{errViewAsEnded, "That staff view has ended", true},
 }
 
 // viewAsGate is the one place that enforces a staff view. While one is in
@@ -216,22 +218,26 @@ func (s *Server) refuseWrite(w http.ResponseWriter, r *http.Request, rt route, v
 // refuseStaffRoute answers someone who is not staff on a staff page, and
 // audits it.
 func (s *Server) refuseStaffRoute(w http.ResponseWriter, r *http.Request, id club.Identity) {
-	s.appendAudit(r, club.AuditEvent{
+	s.appendAudit(r, s.stamped(r, club.AuditEvent{
 		ActorID: id.UserID, ActorName: id.Name(), Action: club.ActionStaffRouteRefused,
 		Detail: "Refused: " + r.Method + " " + safeText(r.URL.Path, 100),
-		At:     s.now().UTC(), IP: clientIP(r), UserAgent: safeText(r.UserAgent(), 200),
-	})
+	}))
 	s.serveError(w, r, errNotStaff)
 }
 
 // viewAsEvent is an audit row about a staff view: the staff person acts,
 // the viewed person is the target, in the viewed club.
 func (s *Server) viewAsEvent(r *http.Request, v session.ViewAs, action, detail string) club.AuditEvent {
-	return club.AuditEvent{
+	return s.stamped(r, club.AuditEvent{
 		ClubCode: v.ClubCode, ActorID: v.StaffID, ActorName: staffLabel(v.StaffName), Action: action,
 		TargetID: v.TargetID, TargetEmail: v.TargetEmail, Detail: detail,
-		At: s.now().UTC(), IP: clientIP(r), UserAgent: safeText(r.UserAgent(), 200),
-	}
+	})
+}
+
+// stamped is ev with when it happened and where the request came from.
+func (s *Server) stamped(r *http.Request, ev club.AuditEvent) club.AuditEvent {
+	ev.At, ev.IP, ev.UserAgent = s.now().UTC(), clientIP(r), safeText(r.UserAgent(), 200)
+	return ev
 }
 
 // appendAudit records ev; a failure is logged (the refusal it records
@@ -285,13 +291,17 @@ func safeText(s string, n int) string {
 	return s
 }
 
-// minutes says a duration in whole minutes.
+// minutes says a duration in whole minutes, rounded, and "less than a
+// minute" when that is none.
 func minutes(d time.Duration) string {
-	n := int(d.Round(time.Minute) / time.Minute)
-	if n == 1 {
+	switch n := int(d.Round(time.Minute) / time.Minute); {
+	case n < 1:
+		return "less than a minute"
+	case n == 1:
 		return "1 minute"
+	default:
+		return strconv.Itoa(n) + " minutes"
 	}
-	return strconv.Itoa(n) + " minutes"
 }
 
 // minutesLeft is the banner's count: whole minutes, rounded up, and 0
@@ -313,29 +323,11 @@ func newViewAsID() (string, error) {
 
 // owners lists up to limit of the club's owners.
 func (s *Server) owners(ctx context.Context, code string, limit int) ([]club.Member, error) {
-	if s.roleHolders != nil {
-		ms, err := s.roleHolders.MembersWithRole(ctx, code, club.RoleOwner, limit)
-		if err != nil {
-			return nil, fmt.Errorf("web: owners: %w", err)
-		}
-		return ms, nil
+	ms, err := s.roleHolders.MembersWithRole(ctx, code, club.RoleOwner, limit)
+	if err != nil {
+		return nil, fmt.Errorf("web: owners: %w", err)
 	}
-	var out []club.Member
-	for offset := 0; len(out) < limit; offset += club.MaxPageSize {
-		page, err := s.directory.Members(ctx, code, club.MemberQuery{Sort: club.SortNameAsc, Offset: offset, Limit: club.MaxPageSize})
-		if err != nil {
-			return nil, fmt.Errorf("web: owners: %w", err)
-		}
-		for _, m := range page.Members {
-			if m.HasRole(club.RoleOwner) && len(out) < limit {
-				out = append(out, m)
-			}
-		}
-		if offset+club.MaxPageSize >= page.Total {
-			break
-		}
-	}
-	return out, nil
+	return ms, nil
 }
 
 // staffActor is the staff person as the actor of a change they cause
@@ -344,31 +336,10 @@ func staffActor(id club.Identity) club.Actor {
 	return club.Actor{UserID: id.UserID, Email: id.Email, Name: staffLabel(id.Name())}
 }
 
-// ensureSynced fills the directory from Kinde for a club the portal never
-// read, so staff see its members. A failure is logged; the caller shows
-// what the directory has.
-func (s *Server) ensureSynced(ctx context.Context, staff club.Identity, c club.Club) bool {
-	synced, err := s.fresh.LastSynced(ctx, c.Code)
-	if err != nil {
-		s.logger.WarnContext(ctx, "web: staff: last synced", "err", err)
-		return false
-	}
-	if !synced.IsZero() {
-		return true
-	}
-	if _, err := s.service.Sync(ctx, staffActor(staff), c); err != nil {
-		s.logger.WarnContext(ctx, "web: staff: first sync of club", "club", c.Code, "err", err)
-		return false
-	}
-	return true
-}
-
 // staffClub finds a club staff may view by its code: one Kinde knows, and
 // not the staff org itself.
 func (s *Server) staffClub(ctx context.Context, code string) (club.Club, error) {
-	if code == "" || len(code) > 64 || code == s.staffOrg || strings.ContainsFunc(code, func(r rune) bool {
-		return !(r == '_' || r == '-' || r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)))
-	}) {
+	if !validClubCode(code) || code == s.staffOrg {
 		return club.Club{}, errNoSuchClub
 	}
 	c, err := s.staffKinde.Club(ctx, code)
@@ -378,8 +349,15 @@ func (s *Server) staffClub(ctx context.Context, code string) (club.Club, error) 
 	case err != nil:
 		return club.Club{}, fmt.Errorf("web: staff club: %w", err)
 	}
-	if c.Name == "" {
-		c.Name = c.Code
-	}
+	c.Name = nameOrCode(c)
 	return c, nil
+}
+
+// nameOrCode is how a club is named to staff: its name, or its code when
+// Kinde has no name for it.
+func nameOrCode(c club.Club) string {
+	if c.Name == "" {
+		return c.Code
+	}
+	return c.Name
 }

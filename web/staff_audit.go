@@ -36,14 +36,11 @@ func (s *Server) handleStaffAudit() http.Handler {
 		}
 		page.Total = res.Total
 		for _, ev := range res.Events {
-			name := names[ev.ClubCode]
-			if name == "" {
-				name = ev.ClubCode
-			}
 			page.Rows = append(page.Rows, views.StaffAuditRow{
-				ActivityRow: views.ActivityRow{At: ev.At, ActorID: ev.ActorID, ActorName: ev.ActorName, Action: ev.Action,
-					TargetID: ev.TargetID, Target: ev.TargetEmail, Detail: ev.Detail},
-				ClubCode: ev.ClubCode, ClubName: name, IP: ev.IP, UserAgent: ev.UserAgent,
+				ActivityRow: activityRow(ev),
+				ClubName:    nameOrCode(club.Club{Code: ev.ClubCode, Name: names[ev.ClubCode]}),
+				IP:          ev.IP,
+				UserAgent:   ev.UserAgent,
 			})
 		}
 		return s.render(w, r, http.StatusOK, view{

@@ -23,9 +23,9 @@ func (s *Server) handleStaffClub() http.Handler {
 		if err != nil {
 			return err
 		}
-		s.ensureSynced(ctx, staff, c)
+		s.syncedAt(ctx, staffActor(staff), c)
 		q := r.URL.Query()
-		page, err := s.staffClubPage(r, c, q.Get("q"), pageParam(q.Get("page")), views.ViewAsForm{ClubCode: c.Code})
+		page, err := s.staffClubPage(r, c, q.Get("q"), pageParam(q.Get("page")), views.ViewAsForm{})
 		if err != nil {
 			return err
 		}
@@ -55,20 +55,17 @@ func (s *Server) staffClubPage(r *http.Request, c club.Club, search string, page
 		Code: c.Code, Name: c.Name, Query: search, Page: pageNo, PageSize: staffMembersPageSize,
 		Total: res.Total, Form: form, Now: s.now(),
 	}
+	// Staff see the club from outside: no row is marked as their own.
 	for _, m := range owners {
-		page.Owners = append(page.Owners, staffPerson(m, roles))
+		page.Owners = append(page.Owners, memberRow(m, roles, club.Identity{}))
 	}
 	for _, m := range res.Members {
-		page.Members = append(page.Members, staffPerson(m, roles))
+		page.Members = append(page.Members, memberRow(m, roles, club.Identity{}))
 	}
 	if v := viewAsFrom(ctx); v != nil {
 		page.ViewingAs = v.ClubName + " as " + v.TargetName
 	}
 	return page, nil
-}
-
-func staffPerson(m club.Member, roles []club.Role) views.StaffPerson {
-	return views.StaffPerson{ID: m.UserID, Name: m.Name(), Email: m.Email, Roles: badges(roles, m.Roles), Joined: m.JoinedAt}
 }
 
 func staffClubView(page views.StaffClubPage) view {

@@ -55,11 +55,8 @@ func (s *Server) handleStaffConsole() http.Handler {
 // after a first sync from Kinde when the portal never read the club.
 func (s *Server) clubSummary(r *http.Request, staff club.Identity, c club.Club) views.StaffClubSummary {
 	ctx := r.Context()
-	sum := views.StaffClubSummary{Code: c.Code, Name: c.Name}
-	if sum.Name == "" {
-		sum.Name = c.Code
-	}
-	if !s.ensureSynced(ctx, staff, c) {
+	sum := views.StaffClubSummary{Code: c.Code, Name: nameOrCode(c)}
+	if s.syncedAt(ctx, staffActor(staff), c).IsZero() {
 		return sum
 	}
 	owners, err := s.owners(ctx, c.Code, 3)

@@ -97,7 +97,9 @@ type staffEnv struct {
 func newStaffEnv(t testing.TB, opts ...envOption) *staffEnv {
 	t.Helper()
 	k := newFakeStaffKinde()
-	opts = append([]envOption{func(d *Deps) { d.StaffOrg, d.StaffKinde = staffOrg, k }}, opts...)
+	opts = append([]envOption{func(d *Deps) {
+		d.StaffOrg, d.StaffKinde, d.RoleHolders = staffOrg, k, d.Directory.(*memDirectory)
+	}}, opts...)
 	return &staffEnv{env: newEnv(t, opts...), staffKinde: k}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"slices"
@@ -157,11 +158,9 @@ func TestViewAsIsReadOnlyOnEveryRoute(t *testing.T) {
 
 	t.Run("every page changes nothing", func(t *testing.T) {
 		e := newStaffEnv(t)
-		e.fresh.synced = time.Time{} // a club never synced: the members page must not sync during a view
 		b := e.staffBrowser()
-		e.fresh.synced = t0
 		b.startViewAs(riverside, club.ViewAsOwner)
-		e.fresh.synced = time.Time{}
+		e.fresh.synced = time.Time{} // a club never synced: the members page must not sync during a view
 		writes, calls := e.dir.writes.Load(), e.kinde.calls.Load()
 		for _, rt := range e.s.routes {
 			if rt.Method != http.MethodGet || rt.Access == open || isStaffRoute(rt) {
@@ -409,6 +408,14 @@ func TestViewAsStop(t *testing.T) {
 	if res := b.get("/members"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("/members as Sam after stop = %d, want 403 (staff are not club admins)", res.StatusCode)
 	}
+
+	// A view stopped within its first minute says so, not "0 minutes".
+	b.startViewAs(riverside, club.ViewAsOwner)
+	e.advance(20 * time.Second)
+	b.post("/staff/view-as/stop", url.Values{"view_as": {b.viewAsID()}})
+	if stopped := e.audit.withAction(club.ActionViewAsStopped); len(stopped) != 2 || stopped[1].Detail != "Stopped after less than a minute." {
+		t.Errorf("stop rows after a short view = %+v", stopped)
+	}
 }
 
 // TestViewAsExpires ends a view used after its time, on any request.
@@ -425,7 +432,7 @@ func TestViewAsExpires(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newStaffEnv(t, func(d *Deps) { d.ViewAsTTL = tc.ttl })
-			ttl := cmpOr(tc.ttl, DefaultViewAsTTL)
+			ttl := cmp.Or(tc.ttl, DefaultViewAsTTL)
 			b := e.staffBrowser()
 			b.startViewAs(riverside, club.ViewAsOwner)
 			id := b.viewAsID()
@@ -458,13 +465,6 @@ func TestViewAsExpires(t *testing.T) {
 			}
 		})
 	}
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 // TestViewAsEndsWhenStaffAccessEnds: once Sam's refreshed token no longer
@@ -697,4 +697,36 @@ func TestMinutesLeft(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMinutes(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "less than a minute"},
+		{29 * time.Second, "less than a minute"},
+		{30 * time.Second, "1 minute"},
+		{time.Minute, "1 minute"},
+		{4*time.Minute + 10*time.Second, "4 minutes"},
+		{30 * time.Minute, "30 minutes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.d.String(), func(t *testing.T) {
+			if got := minutes(tt.d); got != tt.want {
+				t.Errorf("minutes(%s) = %q, want %q", tt.d, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestStaffOrgNeedsRoleHolders: a staff console without a way to list a
+// club's owners is a wiring bug, refused at start-up.
+func TestStaffOrgNeedsRoleHolders(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("newServer took a StaffOrg without RoleHolders")
+		}
+	}()
+	newEnv(t, func(d *Deps) { d.StaffOrg, d.StaffKinde = staffOrg, newFakeStaffKinde() })
 }

@@ -27,11 +27,10 @@ func (s *Server) handleViewAsStart() http.Handler {
 		code := strings.TrimSpace(r.PostForm.Get("club"))
 		target := strings.TrimSpace(r.PostForm.Get("target"))
 		refused := func(clubCode, targetID, why string) {
-			s.appendAudit(r, club.AuditEvent{
+			s.appendAudit(r, s.stamped(r, club.AuditEvent{
 				ClubCode: clubCode, ActorID: staff.UserID, ActorName: staffLabel(staff.Name()),
 				Action: club.ActionViewAsRefused, TargetID: safeText(targetID, 64), Detail: "Refused: " + why,
-				At: s.now().UTC(), IP: clientIP(r), UserAgent: safeText(r.UserAgent(), 200),
-			})
+			}))
 		}
 		c, err := s.staffClub(ctx, code)
 		if err != nil {
@@ -43,15 +42,15 @@ func (s *Server) handleViewAsStart() http.Handler {
 		reason, err := club.ValidateViewAsReason(r.PostForm.Get("reason"))
 		if err != nil {
 			refused(c.Code, target, "the reason was missing or too short or long.")
-			form := views.ViewAsForm{ClubCode: c.Code, Target: safeText(target, 64), Reason: r.PostForm.Get("reason"),
-				Errors: fieldErrorsOf(err, "reason")}
+			form := views.ViewAsForm{Target: safeText(target, 64), Reason: r.PostForm.Get("reason"),
+				Errors: fieldErrors(err)}
 			page, perr := s.staffClubPage(r, c, "", 1, form)
 			if perr != nil {
 				return perr
 			}
 			return &formError{err: err, form: staffClubView(page)}
 		}
-		s.ensureSynced(ctx, staff, c)
+		s.syncedAt(ctx, staffActor(staff), c)
 		m, asOwner, err := s.viewAsTarget(r, c, target)
 		if err != nil {
 			if errors.Is(err, errNotAMember) || errors.Is(err, errNoOwner) {
@@ -127,11 +126,10 @@ func (s *Server) handleViewAsStop() http.Handler {
 		id := r.PostForm.Get("view_as")
 		v, ok := sess.ViewAs()
 		if !ok || id == "" || id != v.ID {
-			ev := club.AuditEvent{
+			ev := s.stamped(r, club.AuditEvent{
 				ActorID: staff.UserID, ActorName: staffLabel(staff.Name()), Action: club.ActionViewAsRefused,
 				Detail: "Refused: a stop of a staff view that is not running (replayed or out of date).",
-				At:     s.now().UTC(), IP: clientIP(r), UserAgent: safeText(r.UserAgent(), 200),
-			}
+			})
 			if ok {
 				ev.ClubCode, ev.TargetID, ev.TargetEmail = v.ClubCode, v.TargetID, v.TargetEmail
 			}
@@ -144,15 +142,4 @@ func (s *Server) handleViewAsStop() http.Handler {
 		s.redirect(w, r, "/staff")
 		return nil
 	})
-}
-
-// fieldErrorsOf returns err's messages for the named fields.
-func fieldErrorsOf(err error, fields ...string) views.FieldErrors {
-	out := views.FieldErrors{}
-	for _, f := range fields {
-		if msg := fieldError(err, f); msg != "" {
-			out[f] = msg
-		}
-	}
-	return out
 }
