@@ -175,13 +175,14 @@ func (d *memDirectory) memberByEmail(code, email string) (club.Member, bool) {
 	return m, ok && !m.Pending
 }
 
-func (d *memDirectory) QueueInvitation(_ context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(club.OutboxItem, bool) error) error {
+func (d *memDirectory) QueueInvitation(_ context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(club.OutboxItem) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if m, ok := d.members[inv.ClubCode+"/"+userID]; !ok || m.Pending {
 		return fmt.Errorf("mem: queue invitation: %w", club.ErrNotFound)
 	}
-	if err := allow(d.latestInvitation(inv.ClubCode, inv.Email)); err != nil {
+	last, _ := d.latestInvitation(inv.ClubCode, inv.Email)
+	if err := allow(last); err != nil {
 		return err
 	}
 	d.writes.Add(1)

@@ -98,14 +98,13 @@ func (d *memDirectory) queue(inv club.Invitation) {
 	d.lastInvite[inv.ClubCode+"/"+inv.Email] = club.OutboxItem{ID: int64(len(d.invites)), Invitation: inv, Status: club.InvitationQueued}
 }
 
-func (d *memDirectory) QueueInvitation(_ context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(club.OutboxItem, bool) error) error {
+func (d *memDirectory) QueueInvitation(_ context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(club.OutboxItem) error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if m, ok := d.members[inv.ClubCode+"/"+userID]; !ok || m.Pending {
 		return fmt.Errorf("mem: queue invitation: %w", club.ErrNotFound)
 	}
-	last, found := d.lastInvite[inv.ClubCode+"/"+inv.Email]
-	if err := allow(last, found); err != nil {
+	if err := allow(d.lastInvite[inv.ClubCode+"/"+inv.Email]); err != nil {
 		return err
 	}
 	d.writes++

@@ -58,9 +58,6 @@ type ImportStore interface {
 	Import(ctx context.Context, clubCode string, id int64) (Import, error)
 	// ImportByID returns any club's import (for the job that runs it).
 	ImportByID(ctx context.Context, id int64) (Import, error)
-	// ActiveImport returns the club's unfinished import of the file with
-	// digest.
-	ActiveImport(ctx context.Context, clubCode, digest string) (Import, error)
 	// ImportRows lists the club's import's rows in file order.
 	ImportRows(ctx context.Context, clubCode string, id int64) ([]ImportRow, error)
 	// PendingImportRows lists the import's pending rows in file order.
@@ -117,13 +114,8 @@ func (im *Importer) Start(ctx context.Context, actor Actor, c Club, clubRoles []
 	if p.Valid() == 0 {
 		return Import{}, Errorf(EINVALID, "No row of the file can be imported. Fix the rows listed and upload the file again. Nothing was imported.")
 	}
-	unlock := im.locks.lock("import\x00" + c.Code)
-	defer unlock()
-	if cur, err := im.store.ActiveImport(ctx, c.Code, p.Digest); err == nil {
-		return cur, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return Import{}, fmt.Errorf("club: start import: %w", err)
-	}
+	// A second start of the file finds the first in CreateImport, which
+	// settles it for every instance at once.
 	now := im.now().UTC()
 	imp := Import{ClubCode: c.Code, ClubName: c.Name, ActorID: actor.UserID, ActorName: actor.Name,
 		FileName: truncate(fileName, 120), Digest: p.Digest, Status: ImportQueued, CreatedAt: now}

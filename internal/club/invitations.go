@@ -28,11 +28,8 @@ func (s *Service) ResendInvitation(ctx context.Context, actor Actor, c Club, use
 	now := s.now().UTC()
 	inv := invitationFor(c, m, actor.Name)
 	ev := s.event(actor, c, ActionInvitationResent, m, "")
-	err = s.dir.QueueInvitation(ctx, m.UserID, inv, ev, func(last OutboxItem, found bool) error {
-		if !found {
-			return nil
-		}
-		return resendAllowed(last, m.Email, now)
+	err = s.dir.QueueInvitation(ctx, m.UserID, inv, ev, func(last OutboxItem) error {
+		return resendAllowed(last, m.Email, now) // none yet (the zero item): allowed
 	})
 	if errors.Is(err, ErrNotFound) {
 		return Member{}, &Error{Code: ENOTFOUND, Message: "That person is not a member of this club."}

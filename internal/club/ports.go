@@ -46,10 +46,10 @@ type Directory interface {
 	// QueueInvitation sends userID another invitation to the club, in one
 	// transaction that locks the membership: it returns ErrNotFound unless
 	// userID is a listed member of inv.ClubCode, passes allow the latest
-	// invitation to inv.Email in the club (found is false when there is
+	// invitation to inv.Email in the club (the zero OutboxItem when there is
 	// none), and when allow returns nil queues inv and appends ev. An error
 	// from allow is returned as is and nothing is written.
-	QueueInvitation(ctx context.Context, userID string, inv Invitation, ev AuditEvent, allow func(last OutboxItem, found bool) error) error
+	QueueInvitation(ctx context.Context, userID string, inv Invitation, ev AuditEvent, allow func(last OutboxItem) error) error
 	// MarkClaimsStale records that userID's tokens no longer match their
 	// roles, so the portal refreshes them before authorizing their next
 	// request.

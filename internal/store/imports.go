@@ -97,17 +97,6 @@ func (db *DB) ImportByID(ctx context.Context, id int64) (club.Import, error) {
 	return imp, nil
 }
 
-// ActiveImport returns the club's newest unfinished import of the file
-// with digest.
-func (db *DB) ActiveImport(ctx context.Context, clubCode, digest string) (club.Import, error) {
-	imp, err := db.loadImport(ctx, `club_code = $1 AND digest = $2 AND status <> $3 ORDER BY id DESC LIMIT 1`,
-		clubCode, digest, string(club.ImportDone))
-	if err != nil {
-		return club.Import{}, fmt.Errorf("store: active import: %w", err)
-	}
-	return imp, nil
-}
-
 func (db *DB) loadImport(ctx context.Context, where string, args ...any) (club.Import, error) {
 	var imp club.Import
 	var status string

@@ -30,7 +30,6 @@ func runImportSuite(t *testing.T, open func(t *testing.T) *DB) {
 	}{
 		{"CreateAndCount", testImportCreate},
 		{"ScopedToClub", testImportScoped},
-		{"ActiveByDigest", testImportActive},
 		{"OneActiveImportPerFile", testImportOneActivePerFile},
 		{"MigrationKeepsDuplicatesRunning", testImportMigrationKeepsDuplicatesRunning},
 		{"SaveRowsWritesMembersAndInvitations", testImportSaveRows},
@@ -110,34 +109,6 @@ func testImportScoped(t *testing.T, db *DB) {
 	}
 	_, err = db.ImportByID(t.Context(), id+100)
 	wantNotFound(t, "unknown import", err)
-}
-
-func testImportActive(t *testing.T, db *DB) {
-	id := createImport(t, db, "org_a", "d1", importRows(1))
-	tests := []struct {
-		name, club, digest string
-		found              bool
-	}{
-		{"same file", "org_a", "d1", true},
-		{"other file", "org_a", "d2", false},
-		{"other club", "org_b", "d1", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := db.ActiveImport(t.Context(), tt.club, tt.digest)
-			if tt.found && (err != nil || got.ID != id) {
-				t.Errorf("got %d, %v; want import %d", got.ID, err, id)
-			}
-			if !tt.found {
-				wantNotFound(t, "active import", err)
-			}
-		})
-	}
-	if err := db.FinishImport(t.Context(), id, at(5), event("org_a", club.ActionImportFinished)); err != nil {
-		t.Fatal(err)
-	}
-	_, err := db.ActiveImport(t.Context(), "org_a", "d1")
-	wantNotFound(t, "finished import", err)
 }
 
 func testImportSaveRows(t *testing.T, db *DB) {
@@ -289,10 +260,13 @@ func testImportOneActivePerFile(t *testing.T, db *DB) {
 	if evs := allEvents(t, db); len(evs) != 1 {
 		t.Errorf("%d import.started events, want 1", len(evs))
 	}
-	// Another club, or the same file after the first import is done, is a
-	// new import.
+	// Another club, another file, or the same file after the first import
+	// is done, is a new import.
 	if other := createImport(t, db, "org_b", "same-file", importRows(1)); other == ids[0] {
 		t.Error("another club's import of the same file was merged")
+	}
+	if other := createImport(t, db, "org_a", "other-file", importRows(1)); other == ids[0] {
+		t.Error("an import of another file was merged")
 	}
 	if err := db.FinishImport(t.Context(), ids[0], at(5), event("org_a", club.ActionImportFinished)); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ var outboxColumnsAs = "o." + strings.ReplaceAll(outboxColumns, ", ", ", o.")
 // club when allow, given the latest invitation to the same address, agrees;
 // see club.Directory. On PostgreSQL the membership row is locked, so two
 // instances resending at once queue one invitation.
-func (db *DB) QueueInvitation(ctx context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(last club.OutboxItem, found bool) error) error {
+func (db *DB) QueueInvitation(ctx context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(last club.OutboxItem) error) error {
 	var refused error
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		refused = nil
@@ -43,7 +43,7 @@ func (db *DB) QueueInvitation(ctx context.Context, userID string, inv club.Invit
 		if len(last) > 0 {
 			latest = last[0]
 		}
-		if refused = allow(latest, len(last) > 0); refused != nil {
+		if refused = allow(latest); refused != nil {
 			return refused
 		}
 		if err := db.appendEvent(ctx, tx, ev); err != nil {
