@@ -149,6 +149,14 @@ func TestAddMemberAgainstEmulator(t *testing.T) {
 			if got.AlreadyMember != tt.wantAlready {
 				t.Errorf("AlreadyMember = %v, want %v", got.AlreadyMember, tt.wantAlready)
 			}
+			if tt.fault != nil {
+				// A call the client gave up on (a timeout) reaches the
+				// journal when the emulator's handler stops, which may be
+				// after the add returned: wait for it, not for a while.
+				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+				rig.emu.WaitForRequests(ctx, tt.fault.Operation, tt.fault.Times+1)
+				cancel()
+			}
 			if calls := rig.apiCalls(); calls != tt.wantCalls {
 				t.Errorf("Management API calls = %d, want %d: %+v", calls, tt.wantCalls, rig.emu.Requests())
 			}
