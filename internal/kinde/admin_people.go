@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -35,6 +36,46 @@ func (a *Admin) FindPersonByEmail(ctx context.Context, email string) (club.Perso
 		}
 	}
 	return club.Person{}, fmt.Errorf("kinde: find person: no user with that email: %w", club.ErrNotFound)
+}
+
+// PersonClubs re-reads a person from Kinde with the codes of the clubs
+// (organizations) they belong to, sorted: one getUsers call filtered by
+// user id, with expand=organizations. The portal treats a webhook as a
+// notification only and asks Kinde for the person as they are now, so a
+// late, repeated or out-of-order delivery cannot roll anything back. A
+// person Kinde no longer has → an error for which
+// errors.Is(err, club.ErrNotFound).
+func (a *Admin) PersonClubs(ctx context.Context, userID string) (club.Person, []string, error) {
+	userID = strings.TrimSpace(userID)
+	if userID == "" || strings.ContainsAny(userID, ", ") {
+		// No user_id filter lists everyone; a comma is a list of ids.
+		return club.Person{}, nil, fmt.Errorf("kinde: person clubs: not a single user id: %w", club.ErrNotFound)
+	}
+	q := url.Values{"user_id": {userID}, "expand": {"organizations"}}
+	var resp usersResponse
+	if err := a.call(ctx, opGetUsers, nil, q, nil, &resp); err != nil {
+		return club.Person{}, nil, fmt.Errorf("kinde: person clubs: %w", err)
+	}
+	for _, u := range resp.Users {
+		if u.ID != userID {
+			continue
+		}
+		codes := make([]string, 0, len(u.Organizations))
+		for _, c := range u.Organizations {
+			if c = strings.TrimSpace(c); c != "" {
+				codes = append(codes, c)
+			}
+		}
+		slices.Sort(codes)
+		p := club.Person{
+			ID:        u.ID,
+			Email:     strings.ToLower(strings.TrimSpace(u.Email)),
+			FirstName: u.FirstName,
+			LastName:  u.LastName,
+		}
+		return p, slices.Compact(codes), nil
+	}
+	return club.Person{}, nil, fmt.Errorf("kinde: person clubs: no user with that id: %w", club.ErrNotFound)
 }
 
 // CreatePerson creates a person with an email identity as a member of the

@@ -24,12 +24,14 @@ type usersResponse struct {
 	NextToken string    `json:"next_token"`
 }
 
-// apiUser is one user of a getUsers listing.
+// apiUser is one user of a getUsers listing. Organizations (org codes) is
+// there only with expand=organizations.
 type apiUser struct {
-	ID        string `json:"id"`
-	Email     string `json:"email"`
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
+	ID            string   `json:"id"`
+	Email         string   `json:"email"`
+	FirstName     string   `json:"first_name"`
+	LastName      string   `json:"last_name"`
+	Organizations []string `json:"organizations"`
 }
 
 // createUserRequest is the body of createUser.

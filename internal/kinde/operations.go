@@ -51,7 +51,7 @@ type operation struct {
 // body types) against Kinde's pinned spec.
 func operations() []operation {
 	return []operation{
-		{opGetUsers, "GET", "/api/v1/users", "read:users", []string{"email", "page_size", "next_token"}, nil, usersResponse{}},
+		{opGetUsers, "GET", "/api/v1/users", "read:users", []string{"email", "user_id", "expand", "page_size", "next_token"}, nil, usersResponse{}},
 		{opCreateUser, "POST", "/api/v1/user", "create:users", nil, createUserRequest{}, createUserResponse{}},
 		{opRefreshUserClaims, "POST", "/api/v1/users/{user_id}/refresh_claims", "update:user_refresh_claims", nil, nil, successResponse{}},
 		{opCreateOrganization, "POST", "/api/v1/organization", "create:organizations", nil, createOrganizationRequest{}, createOrganizationResponse{}},

@@ -29,6 +29,15 @@ func (e *Emulator) mountControlPlane(mux *http.ServeMux) {
 		"GET /_emulator/clock":        e.ctlGetClock,
 		"POST /_emulator/clock":       e.ctlPostClock,
 		"POST /_emulator/keys/rotate": e.ctlRotateKeys,
+
+		"GET /_emulator/webhooks/deliveries":           e.ctlWebhookDeliveries,
+		"GET /_emulator/webhooks/hold":                 e.ctlGetWebhookHold,
+		"PUT /_emulator/webhooks/hold":                 e.ctlPutWebhookHold,
+		"GET /_emulator/webhooks/held":                 e.ctlHeldWebhooks,
+		"POST /_emulator/webhooks/held/release":        e.ctlReleaseWebhooks,
+		"POST /_emulator/webhooks/held/{id}/release":   e.ctlReleaseWebhook,
+		"POST /_emulator/webhooks/held/{id}/duplicate": e.ctlDuplicateWebhook,
+		"DELETE /_emulator/webhooks/held/{id}":         e.ctlDropWebhook,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, e.control(h))

@@ -143,7 +143,8 @@ func (e *Emulator) SeedState() State {
 	return cloneState(e.seed)
 }
 
-// Reset restores the seed, clears faults, the journal and the rate limit.
+// Reset restores the seed, clears faults, the journal and the rate limit,
+// and turns webhook hold mode off, forgetting held deliveries.
 // With keepKeys the current signing keys survive, so browser sessions and
 // cached JWKS stay valid; without it the seed's keys come back (and when
 // the seed has none, a new key is made on first use).
@@ -158,6 +159,7 @@ func (e *Emulator) Reset(keepKeys bool) error {
 	e.faults.Clear()
 	e.journal.reset()
 	e.limiter.set(0)
+	e.hooks.resetHold()
 	return nil
 }
 

@@ -69,8 +69,8 @@ type apiUserListItem struct {
 	FailedSignIns *int          `json:"failed_sign_ins"`
 	LastSignedIn  *string       `json:"last_signed_in"`
 	CreatedOn     *string       `json:"created_on"`
-	Organizations []string      `json:"organizations,omitempty"`
-	Identities    []apiIdentity `json:"identities,omitempty"`
+	Organizations []string      `json:"organizations,omitzero"`
+	Identities    []apiIdentity `json:"identities,omitzero"`
 }
 
 func (e *Emulator) apiUserItem(u User, expand map[string]bool) apiUserListItem {
@@ -152,8 +152,8 @@ type apiSearchResult struct {
 	FailedSignIns *int              `json:"failed_sign_ins"`
 	LastSignedIn  *string           `json:"last_signed_in"`
 	CreatedOn     *string           `json:"created_on"`
-	Organizations []string          `json:"organizations,omitempty"`
-	Identities    []apiIdentity     `json:"identities,omitempty"`
+	Organizations []string          `json:"organizations,omitzero"`
+	Identities    []apiIdentity     `json:"identities,omitzero"`
 	Properties    map[string]string `json:"properties,omitempty"`
 }
 
@@ -259,8 +259,8 @@ func (e *Emulator) apiGetUserData(w http.ResponseWriter, r *http.Request, c *api
 		FailedSignIns  *int          `json:"failed_sign_ins"`
 		LastSignedIn   *string       `json:"last_signed_in"`
 		CreatedOn      *string       `json:"created_on"`
-		Organizations  []string      `json:"organizations,omitempty"`
-		Identities     []apiIdentity `json:"identities,omitempty"`
+		Organizations  []string      `json:"organizations,omitzero"`
+		Identities     []apiIdentity `json:"identities,omitzero"`
 	}{
 		ID: u.ID, ProvidedID: u.ProvidedID, PreferredEmail: u.Email, Phone: u.Phone, Username: u.Username,
 		LastName: u.LastName, FirstName: u.FirstName, IsSuspended: u.IsSuspended, Picture: u.Picture,

@@ -50,27 +50,30 @@ func webhookSchedule() []time.Duration {
 // Delivery is one attempt to deliver an event to a webhook endpoint.
 type Delivery struct {
 	// WebhookID is the registered webhook's id (webhook_…).
-	WebhookID string
+	WebhookID string `json:"webhook_id"`
 	// EventID is the event's id (event_…).
-	EventID string
+	EventID string `json:"event_id"`
 	// Type is the event type, such as user.updated.
-	Type string
+	Type string `json:"type"`
 	// Endpoint is the URL the attempt went to.
-	Endpoint string
+	Endpoint string `json:"endpoint"`
 	// MessageID is the webhook-id header: the same for every attempt of one
 	// event to one webhook, so receivers can deduplicate.
-	MessageID string
+	MessageID string `json:"message_id"`
 	// Attempt counts from 1.
-	Attempt int
+	Attempt int `json:"attempt"`
 	// Status is the HTTP status the endpoint answered, or 0 when it did not.
-	Status int
+	Status int `json:"status"`
 	// Error says why the attempt failed without a response, if it did.
-	Error string
+	Error string `json:"error,omitempty"`
 	// Time is when the attempt finished, by the emulator's clock.
-	Time time.Time
+	Time time.Time `json:"time"`
 	// Final is true on the last attempt: it succeeded, or it was the last
 	// one of the schedule, or the endpoint is not allowed.
-	Final bool
+	Final bool `json:"final"`
+	// HeldID is the held delivery's id when the attempt was a release of
+	// one (see HoldWebhooks), else "".
+	HeldID string `json:"held_id,omitempty"`
 }
 
 // Succeeded reports whether the endpoint accepted the delivery (any 2xx).
@@ -92,11 +95,13 @@ type webhookDispatcher struct {
 	log        []Delivery
 	listeners  map[int]func(Delivery)
 	nextListen int
+	holding    heldQueue
 }
 
 func newWebhookDispatcher(e *Emulator) *webhookDispatcher {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &webhookDispatcher{e: e, ctx: ctx, cancel: cancel, listeners: map[int]func(Delivery){}}
+	d.holding.byID = map[string]*heldDelivery{}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: d.checkDial}
 	d.client = &http.Client{
 		Transport: &http.Transport{
@@ -164,8 +169,8 @@ func (e *Emulator) OnDelivery(fn func(Delivery)) (unregister func()) {
 	}
 }
 
-// enqueue starts delivering ev to every webhook subscribed to its type. It
-// never blocks the world.
+// enqueue starts delivering ev to every webhook subscribed to its type, or
+// holds the deliveries when hold mode is on. It never blocks the world.
 func (d *webhookDispatcher) enqueue(ev Event) {
 	d.mu.Lock()
 	if d.closed {
@@ -193,6 +198,10 @@ func (d *webhookDispatcher) enqueue(ev Event) {
 		return
 	}
 	for _, h := range targets {
+		if d.holding.on {
+			d.holdLocked(ev, h, body)
+			continue
+		}
 		d.wg.Add(1)
 		go d.deliver(ev, h, body)
 	}
@@ -240,13 +249,20 @@ func (d *webhookDispatcher) deliver(ev Event, h Webhook, body []byte) {
 		d.record(rec)
 		return
 	}
+	d.retry(base, body, 0)
+}
+
+// retry runs Kinde's schedule from attempt index first (0 is the first
+// attempt) until an attempt succeeds, the schedule ends or the dispatcher
+// closes. The caller owns a d.wg slot.
+func (d *webhookDispatcher) retry(base Delivery, body []byte, first int) {
 	scale := d.e.opts.TimeScale
 	if scale <= 0 {
 		scale = 1
 	}
 	schedule := webhookSchedule()
-	for i, wait := range schedule {
-		if wait > 0 {
+	for i := first; i < len(schedule); i++ {
+		if wait := schedule[i]; wait > 0 {
 			t := time.NewTimer(time.Duration(float64(wait) / scale))
 			select {
 			case <-d.ctx.Done():
@@ -257,7 +273,7 @@ func (d *webhookDispatcher) deliver(ev Event, h Webhook, body []byte) {
 		}
 		rec := base
 		rec.Attempt = i + 1
-		rec.Status, rec.Error = d.attempt(h.Endpoint, rec.MessageID, body)
+		rec.Status, rec.Error = d.attempt(d.ctx, base.Endpoint, rec.MessageID, body)
 		if d.ctx.Err() != nil {
 			return
 		}
@@ -293,10 +309,12 @@ func (d *webhookDispatcher) allowed(endpoint string) error {
 	return fmt.Errorf("emulator: webhook endpoint host %q is not loopback; call AllowWebhooksToAnyHost to deliver there", host)
 }
 
-// attempt POSTs the signed event once.
-func (d *webhookDispatcher) attempt(endpoint, msgID string, body []byte) (int, string) {
-	ctx, cancel := context.WithTimeout(d.ctx, webhookAttemptTimeout)
+// attempt POSTs the signed event once. It gives up when ctx ends, after
+// webhookAttemptTimeout, or when the dispatcher closes.
+func (d *webhookDispatcher) attempt(ctx context.Context, endpoint, msgID string, body []byte) (int, string) {
+	ctx, cancel := context.WithTimeout(ctx, webhookAttemptTimeout)
 	defer cancel()
+	defer context.AfterFunc(d.ctx, cancel)()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
