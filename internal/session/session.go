@@ -92,7 +92,9 @@ func (s *Store) Load(r *http.Request) (*Session, error) {
 	return &Session{g: g, now: s.now}, err
 }
 
-// Save writes the session (if it changed) and sets the cookie.
+// Save writes the session (if it changed) and sets the cookie. A write that
+// lost to another request (a sign-out, or another tab's save) is dropped
+// without an error; see Store.Save.
 func (s *Session) Save(r *http.Request, w http.ResponseWriter) error {
 	if err := s.g.Save(r, w); err != nil {
 		return fmt.Errorf("session: %w", err)
@@ -142,7 +144,7 @@ func (s *Session) SignIn(u SignedIn) {
 	s.Rotate()
 }
 
-// Rotate makes Save issue a new id and delete the old record.
+// Rotate makes Save issue a new id and end the old record.
 func (s *Session) Rotate() { s.g.Values[rotateKey{}] = true }
 
 // Reset forgets everything and rotates the id. Flashes added afterwards
@@ -153,7 +155,8 @@ func (s *Session) Reset() {
 	s.Rotate()
 }
 
-// Destroy deletes the session's record and expires its cookie on Save.
+// Destroy ends the session's record for good and expires its cookie on
+// Save.
 func (s *Session) Destroy() { s.g.Values[destroyKey{}] = true }
 
 // AddPending remembers a sign-in sent to Kinde. Expired ones are dropped,

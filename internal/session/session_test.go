@@ -15,10 +15,13 @@ import (
 	"github.com/clubhouse/clubhouse/internal/session"
 )
 
-// memRecords is an in-memory Records that counts its calls.
+// memRecords is an in-memory Records that counts its calls. Like the
+// store, it saves only over the version loaded and never writes an ended
+// id again.
 type memRecords struct {
 	mu      sync.Mutex
 	rows    map[string]memRow
+	ended   map[string]bool
 	loads   int
 	saves   int
 	deletes []string
@@ -28,29 +31,36 @@ type memRecords struct {
 type memRow struct {
 	data    []byte
 	expires time.Time
+	version int64
 }
 
-func newMemRecords() *memRecords { return &memRecords{rows: map[string]memRow{}} }
+func newMemRecords() *memRecords {
+	return &memRecords{rows: map[string]memRow{}, ended: map[string]bool{}}
+}
 
-func (m *memRecords) LoadSession(_ context.Context, id string) ([]byte, time.Time, error) {
+func (m *memRecords) LoadSession(_ context.Context, id string) ([]byte, time.Time, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.loads++
 	if m.loadErr != nil {
-		return nil, time.Time{}, m.loadErr
+		return nil, time.Time{}, 0, m.loadErr
 	}
 	r, ok := m.rows[id]
 	if !ok {
-		return nil, time.Time{}, club.ErrNotFound
+		return nil, time.Time{}, 0, club.ErrNotFound
 	}
-	return r.data, r.expires, nil
+	return r.data, r.expires, r.version, nil
 }
 
-func (m *memRecords) SaveSession(_ context.Context, id string, data []byte, expires time.Time) error {
+func (m *memRecords) SaveSession(_ context.Context, id string, data []byte, expires time.Time, version int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.saves++
-	m.rows[id] = memRow{data: append([]byte(nil), data...), expires: expires}
+	// A missing row is at version 0, so only a new id creates one.
+	if m.ended[id] || m.rows[id].version != version {
+		return club.Errorf(club.ECONFLICT, "stale session")
+	}
+	m.rows[id] = memRow{data: append([]byte(nil), data...), expires: expires, version: version + 1}
 	return nil
 }
 
@@ -59,6 +69,7 @@ func (m *memRecords) DeleteSession(_ context.Context, id string) error {
 	defer m.mu.Unlock()
 	m.deletes = append(m.deletes, id)
 	delete(m.rows, id)
+	m.ended[id] = true
 	return nil
 }
 

@@ -35,11 +35,22 @@ const DefaultMaxAge = 14 * 24 * time.Hour
 const idBytes = 32
 
 // Records keeps session data server-side. internal/store's *DB implements
-// it. LoadSession returns an error for which errors.Is(err, club.ErrNotFound)
-// is true when the record is missing or expired.
+// it.
+//
+// LoadSession returns a record's data, expiry and version, or an error for
+// which errors.Is(err, club.ErrNotFound) is true when the record is
+// missing, ended or expired.
+//
+// SaveSession writes a record only if nobody else did since it was loaded:
+// version is what LoadSession returned, or 0 for a new id, and a successful
+// save leaves the record at version+1. A record that was ended or saved
+// since is left alone, and the error's club.ErrorCode is ECONFLICT.
+//
+// DeleteSession ends a record for good: no later save, whatever its
+// version, writes it again.
 type Records interface {
-	LoadSession(ctx context.Context, id string) ([]byte, time.Time, error)
-	SaveSession(ctx context.Context, id string, data []byte, expires time.Time) error
+	LoadSession(ctx context.Context, id string) (data []byte, expires time.Time, version int64, err error)
+	SaveSession(ctx context.Context, id string, data []byte, expires time.Time, version int64) error
 	DeleteSession(ctx context.Context, id string) error
 }
 
@@ -87,10 +98,11 @@ type (
 )
 
 // loadState remembers what was read, so Save writes only when something
-// changed or the record is getting old.
+// changed or the record is getting old, and only over the version it read.
 type loadState struct {
 	raw     []byte
 	expires time.Time
+	version int64
 }
 
 // Get returns the request's session, registered with gorilla's per-request
@@ -108,7 +120,7 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	if err != nil || !validID(c.Value) {
 		return sess, nil
 	}
-	raw, expires, err := s.records.LoadSession(r.Context(), recordKey(c.Value))
+	raw, expires, version, err := s.records.LoadSession(r.Context(), recordKey(c.Value))
 	switch {
 	case errors.Is(err, club.ErrNotFound):
 		return sess, nil
@@ -125,7 +137,7 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess.ID = c.Value
 	sess.IsNew = false
 	sess.Values[dataKey{}] = &d
-	sess.Values[stateKey{}] = loadState{raw: raw, expires: expires}
+	sess.Values[stateKey{}] = loadState{raw: raw, expires: expires, version: version}
 	return sess, nil
 }
 
@@ -146,26 +158,25 @@ func (s *Store) fresh(name string) *sessions.Session {
 // Save writes the session's data and sets the cookie. It writes nothing
 // when the data did not change and the record is not near its expiry, and
 // it never creates a record (or a cookie) for an empty new session. A
-// session marked by Rotate gets a new id and its old record is deleted; one
-// marked by Destroy is deleted and its cookie expired.
+// session marked by Rotate gets a new id and its old record is ended; one
+// marked by Destroy is ended and its cookie expired.
+//
+// A write lands only on the record as this request loaded it. When another
+// request got there first (a sign-out, an id rotation, or a save from
+// another tab), this request's write is dropped: Save sets no cookie and
+// returns nil. The other request's outcome stands, so a signed-out session
+// stays signed out, and two tabs racing get no error page. What is lost is
+// this request's own change: a flash message, a taken pending sign-in, or
+// refreshed tokens. Lost tokens are refreshed again from the stored ones on
+// a later request; if Kinde has retired those by then (it honours a
+// replaced refresh token only briefly), the person is asked to sign in
+// again. The session is left as loaded, so a second Save in the same
+// request loses too rather than writing under a new id.
 func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
-	ctx := r.Context()
-	st, _ := sess.Values[stateKey{}].(loadState)
 	if sess.Values[destroyKey{}] != nil || sess.Options.MaxAge < 0 {
-		if sess.ID != "" {
-			if err := s.records.DeleteSession(ctx, recordKey(sess.ID)); err != nil && !errors.Is(err, club.ErrNotFound) {
-				return fmt.Errorf("session: delete: %w", err)
-			}
-		}
-		opts := *sess.Options
-		opts.MaxAge = -1
-		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", &opts))
-		sess.ID = ""
-		delete(sess.Values, destroyKey{})
-		delete(sess.Values, stateKey{})
-		sess.Values[dataKey{}] = &Data{}
-		return nil
+		return s.destroy(r.Context(), w, sess)
 	}
+	st, _ := sess.Values[stateKey{}].(loadState)
 	rotate := sess.Values[rotateKey{}] != nil
 	dirty := sess.Values[dirtyKey{}] != nil
 	now := s.now()
@@ -184,26 +195,54 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		return nil // unchanged and still fresh: no write
 	}
 	if rotate && sess.ID != "" {
-		if err := s.records.DeleteSession(ctx, recordKey(sess.ID)); err != nil && !errors.Is(err, club.ErrNotFound) {
+		if err := s.records.DeleteSession(r.Context(), recordKey(sess.ID)); err != nil && !errors.Is(err, club.ErrNotFound) {
 			return fmt.Errorf("session: rotate: %w", err)
 		}
 		sess.ID = ""
 	}
-	newCookie := sess.ID == ""
-	if newCookie {
-		if sess.ID, err = newID(); err != nil {
+	return s.write(r.Context(), w, sess, raw, now.Add(s.maxAge), st.version)
+}
+
+// write saves raw over the record at version, under a new id when the
+// session has none, and sets the cookie.
+func (s *Store) write(ctx context.Context, w http.ResponseWriter, sess *sessions.Session, raw []byte, expires time.Time, version int64) error {
+	if sess.ID == "" {
+		id, err := newID()
+		if err != nil {
 			return err
 		}
+		sess.ID, version = id, 0
 	}
-	expires := now.Add(s.maxAge)
-	if err := s.records.SaveSession(ctx, recordKey(sess.ID), raw, expires); err != nil {
+	err := s.records.SaveSession(ctx, recordKey(sess.ID), raw, expires, version)
+	if club.ErrorCode(err) == club.ECONFLICT {
+		return nil // another request got there first: see Save
+	}
+	if err != nil {
 		return fmt.Errorf("session: save: %w", err)
 	}
 	delete(sess.Values, rotateKey{})
 	delete(sess.Values, dirtyKey{})
-	sess.Values[stateKey{}] = loadState{raw: raw, expires: expires}
+	sess.Values[stateKey{}] = loadState{raw: raw, expires: expires, version: version + 1}
 	sess.IsNew = false
 	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
+	return nil
+}
+
+// destroy ends the session's record, expires its cookie and leaves the
+// session empty and without an id.
+func (s *Store) destroy(ctx context.Context, w http.ResponseWriter, sess *sessions.Session) error {
+	if sess.ID != "" {
+		if err := s.records.DeleteSession(ctx, recordKey(sess.ID)); err != nil && !errors.Is(err, club.ErrNotFound) {
+			return fmt.Errorf("session: delete: %w", err)
+		}
+	}
+	opts := *sess.Options
+	opts.MaxAge = -1
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), "", &opts))
+	sess.ID = ""
+	delete(sess.Values, destroyKey{})
+	delete(sess.Values, stateKey{})
+	sess.Values[dataKey{}] = &Data{}
 	return nil
 }
 
