@@ -266,14 +266,14 @@ func TestInvitationGivenUpIsSentAgain(t *testing.T) {
 	res := owner.post("/members", url.Values{"email": {"newbie@example.org"}, "first_name": {"New"}, "last_name": {"Bie"}, "roles": {club.RoleMember}})
 	res.Body.Close()
 
-	// The mail worker tries and gives up.
-	items, err := p.db.ClaimDue(t.Context(), time.Now().Add(time.Minute), 10, time.Minute)
+	// The invitation's job tries and gives up.
+	items, err := p.db.DueInvitations(t.Context(), time.Now().Add(time.Minute), 0, 10)
 	if err != nil || len(items) != 1 || items[0].Invitation.Email != "newbie@example.org" {
-		t.Fatalf("claimed %+v, %v; want newbie's invitation", items, err)
+		t.Fatalf("due %+v, %v; want newbie's invitation", items, err)
 	}
-	if err := p.db.MarkFailed(t.Context(), items[0].ID, "the mail server refused the address",
-		club.AuditEvent{ClubCode: items[0].Invitation.ClubCode, Action: club.ActionInvitationFailed, TargetEmail: "newbie@example.org"}); err != nil {
-		t.Fatal(err)
+	if ok, err := p.db.MarkFailed(t.Context(), items[0].ID, 1, "the mail server refused the address",
+		club.AuditEvent{ClubCode: items[0].Invitation.ClubCode, Action: club.ActionInvitationFailed, TargetEmail: "newbie@example.org"}); err != nil || !ok {
+		t.Fatalf("mark failed = %v, %v", ok, err)
 	}
 
 	d := owner.page(owner.get("/members"))

@@ -122,11 +122,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer func() { _ = jobs.Stop(context.WithoutCancel(ctx)) }()
+	// From here on every invitation written queues its job in the same
+	// transaction; nothing writes one before (the sweep would catch it).
+	db.SetInvitationQueue(jobs)
 	handler := web.NewServer(web.Deps{
 		Logger: logger, PublicURL: cfg.PublicURL, KindeIssuer: cfg.Kinde.Domain,
 		Service: svc, Directory: db, AuditLog: db, Invitations: db, Mailbox: mailbox,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets, Now: time.Now,
-		Registerer: registry, Gatherer: registry, Ready: db.Ping, Notify: jobs.NotifyInvitations,
+		Registerer: registry, Gatherer: registry, Ready: db.Ping,
 		Webhooks: jobs, WebhookVerifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient), Imports: jobs, Importer: importer,
 		StaffOrg: cfg.StaffOrg, StaffKinde: admin, RoleHolders: db, ViewAsTTL: time.Duration(cfg.ViewAsMinutes) * time.Minute,
 	})

@@ -12,28 +12,28 @@ import (
 // fakeOutbox is a club.Outbox made of function fields; a nil field panics
 // when called, so a test states every call it expects.
 type fakeOutbox struct {
-	ClaimDueFn   func(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]club.OutboxItem, error)
-	MarkSentFn   func(ctx context.Context, id int64, at time.Time) error
-	MarkRetryFn  func(ctx context.Context, id int64, next time.Time, reason string) error
-	MarkFailedFn func(ctx context.Context, id int64, reason string, ev club.AuditEvent) error
+	OutboxItemFn func(ctx context.Context, id int64) (club.OutboxItem, error)
+	MarkSentFn   func(ctx context.Context, id int64, attempt int, at time.Time) (bool, error)
+	MarkRetryFn  func(ctx context.Context, id int64, attempt int, next time.Time, reason string) (bool, error)
+	MarkFailedFn func(ctx context.Context, id int64, attempt int, reason string, ev club.AuditEvent) (bool, error)
 }
 
 var _ club.Outbox = (*fakeOutbox)(nil)
 
-func (f *fakeOutbox) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]club.OutboxItem, error) {
-	return f.ClaimDueFn(ctx, now, limit, lease)
+func (f *fakeOutbox) OutboxItem(ctx context.Context, id int64) (club.OutboxItem, error) {
+	return f.OutboxItemFn(ctx, id)
 }
 
-func (f *fakeOutbox) MarkSent(ctx context.Context, id int64, at time.Time) error {
-	return f.MarkSentFn(ctx, id, at)
+func (f *fakeOutbox) MarkSent(ctx context.Context, id int64, attempt int, at time.Time) (bool, error) {
+	return f.MarkSentFn(ctx, id, attempt, at)
 }
 
-func (f *fakeOutbox) MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error {
-	return f.MarkRetryFn(ctx, id, next, reason)
+func (f *fakeOutbox) MarkRetry(ctx context.Context, id int64, attempt int, next time.Time, reason string) (bool, error) {
+	return f.MarkRetryFn(ctx, id, attempt, next, reason)
 }
 
-func (f *fakeOutbox) MarkFailed(ctx context.Context, id int64, reason string, ev club.AuditEvent) error {
-	return f.MarkFailedFn(ctx, id, reason, ev)
+func (f *fakeOutbox) MarkFailed(ctx context.Context, id int64, attempt int, reason string, ev club.AuditEvent) (bool, error) {
+	return f.MarkFailedFn(ctx, id, attempt, reason, ev)
 }
 
 // senderFunc is a mail.Sender made of one function.
@@ -43,59 +43,85 @@ func (f senderFunc) Send(ctx context.Context, m mail.Message) error { return f(c
 
 // result is one outcome the worker recorded in the outbox.
 type result struct {
-	Kind   string // "sent", "retry" or "failed"
-	ID     int64
-	At     time.Time // sent at, or next attempt
-	Reason string
-	Event  club.AuditEvent
+	Kind    string // "sent", "retry" or "failed"
+	ID      int64
+	Attempt int
+	At      time.Time // sent at, or next attempt
+	Reason  string
+	Event   club.AuditEvent
 }
 
-// recordingOutbox hands out its items on the first claim, nothing after, and
-// records every outcome.
-type recordingOutbox struct {
+// memOutbox keeps items in memory and fences marks as the store does: a
+// mark changes an item only while it is queued and no attempt numbered
+// the same or later has recorded an outcome. It records every mark that
+// changed an item.
+type memOutbox struct {
 	fakeOutbox
 	mu      sync.Mutex
-	pending []club.OutboxItem
-	claims  int
+	items   map[int64]club.OutboxItem
 	results []result
 }
 
-func newRecordingOutbox(items ...club.OutboxItem) *recordingOutbox {
-	o := &recordingOutbox{pending: items}
-	o.ClaimDueFn = func(_ context.Context, _ time.Time, limit int, _ time.Duration) ([]club.OutboxItem, error) {
+func newMemOutbox(items ...club.OutboxItem) *memOutbox {
+	o := &memOutbox{items: map[int64]club.OutboxItem{}}
+	for _, it := range items {
+		o.items[it.ID] = it
+	}
+	o.OutboxItemFn = func(_ context.Context, id int64) (club.OutboxItem, error) {
 		o.mu.Lock()
 		defer o.mu.Unlock()
-		o.claims++
-		n := min(limit, len(o.pending))
-		out := o.pending[:n]
-		o.pending = o.pending[n:]
-		return out, nil
+		it, ok := o.items[id]
+		if !ok {
+			return club.OutboxItem{}, club.ErrNotFound
+		}
+		return it, nil
 	}
-	o.MarkSentFn = func(_ context.Context, id int64, at time.Time) error {
-		o.record(result{Kind: "sent", ID: id, At: at})
-		return nil
+	o.MarkSentFn = func(_ context.Context, id int64, attempt int, at time.Time) (bool, error) {
+		return o.mark(result{Kind: "sent", ID: id, Attempt: attempt, At: at})
 	}
-	o.MarkRetryFn = func(_ context.Context, id int64, next time.Time, reason string) error {
-		o.record(result{Kind: "retry", ID: id, At: next, Reason: reason})
-		return nil
+	o.MarkRetryFn = func(_ context.Context, id int64, attempt int, next time.Time, reason string) (bool, error) {
+		return o.mark(result{Kind: "retry", ID: id, Attempt: attempt, At: next, Reason: reason})
 	}
-	o.MarkFailedFn = func(_ context.Context, id int64, reason string, ev club.AuditEvent) error {
-		o.record(result{Kind: "failed", ID: id, Reason: reason, Event: ev})
-		return nil
+	o.MarkFailedFn = func(_ context.Context, id int64, attempt int, reason string, ev club.AuditEvent) (bool, error) {
+		return o.mark(result{Kind: "failed", ID: id, Attempt: attempt, Reason: reason, Event: ev})
 	}
 	return o
 }
 
-func (o *recordingOutbox) record(r result) {
+func (o *memOutbox) mark(r result) (bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	it, ok := o.items[r.ID]
+	if !ok {
+		return false, club.ErrNotFound
+	}
+	if it.Status != club.InvitationQueued || it.Attempts >= r.Attempt {
+		return false, nil
+	}
+	it.Attempts, it.LastError = r.Attempt, r.Reason
+	switch r.Kind {
+	case "sent":
+		it.Status, it.SentAt = club.InvitationSent, r.At
+	case "retry":
+		it.NextAttemptAt = r.At
+	case "failed":
+		it.Status = club.InvitationFailed
+	}
+	o.items[r.ID] = it
 	o.results = append(o.results, r)
+	return true, nil
 }
 
-func (o *recordingOutbox) Results() []result {
+func (o *memOutbox) Results() []result {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]result(nil), o.results...)
+}
+
+func (o *memOutbox) Item(id int64) club.OutboxItem {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.items[id]
 }
 
 // fakeMailbox is a club.DevMailbox made of function fields.

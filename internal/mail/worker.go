@@ -16,16 +16,14 @@ import (
 // subject and bodies. The views package provides it; cmd wires it in.
 type RenderFunc func(inv club.Invitation, signInURL string) (subject, html, text string, err error)
 
-// Defaults for WorkerConfig.
-const (
-	DefaultMaxAttempts = 6
-	DefaultLease       = 5 * time.Minute
-	DefaultBatchSize   = 10
-)
+// DefaultMaxAttempts is how many times an invitation is tried before it is
+// given up on. The job queue enforces it (cmd wires it into internal/river)
+// and tells Deliver which attempt is the last.
+const DefaultMaxAttempts = 6
 
-// markTimeout bounds the outbox write that records a result. That write
-// runs even when the worker is being stopped, so that an email that went
-// out is not sent again.
+// markTimeout bounds the outbox write that records a sent email. That write
+// runs even when the job is being stopped, so that an email that went out
+// is not sent again.
 const markTimeout = 10 * time.Second
 
 // WorkerConfig tunes a Worker. Zero values take the defaults.
@@ -35,17 +33,11 @@ type WorkerConfig struct {
 	// Now is the clock; time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// MaxAttempts is how many times an invitation is tried before the worker
-	// gives up on it (DefaultMaxAttempts).
-	MaxAttempts int
 	// Backoff is how long to wait after the attempt-th failed attempt
-	// (1-based); DefaultBackoff when nil.
+	// (1-based); DefaultBackoff when nil. The job queue must wait the same
+	// (cmd gives it Worker.Backoff), so that the next try the Invitations
+	// page shows is when the job runs again.
 	Backoff func(attempt int) time.Duration
-	// Lease hides claimed items from other workers while they are being
-	// sent. It must outlast a batch of sends (DefaultLease).
-	Lease time.Duration
-	// BatchSize is how many items one claim takes (DefaultBatchSize).
-	BatchSize int
 }
 
 // DefaultBackoff waits 30s, 2m, 10m, 30m, then 2h between attempts.
@@ -64,17 +56,16 @@ func DefaultBackoff(attempt int) time.Duration {
 	}
 }
 
-// Worker drains the invitation outbox: it claims the invitations that are
-// due, renders and sends each one, and records the result. A failed send is
-// retried with backoff; after MaxAttempts the invitation is marked failed
-// and an audit event tells the club's owner.
+// Worker sends invitation emails, one attempt at a time: the job queue
+// (internal/river) runs one job per outbox item, retries it with backoff
+// and calls Deliver for each attempt. Deliver renders and sends the email
+// and records the outcome in the outbox; after the last attempt the
+// invitation is marked given up and an audit event tells the club's owner.
 //
-// It keeps no schedule of its own: a retry's time is stored in the outbox,
-// so whoever calls RunOnce (in the portal, a periodic River job) picks the
-// retry up on the first pass after it falls due, on any instance.
-//
-// OutboxItem.Attempts is read as the number of attempts already recorded
-// (MarkRetry counts one), so the attempt in hand is Attempts+1.
+// Outcomes are recorded fenced by the attempt's number (see club.Outbox):
+// an attempt that ran on after a newer one took over its job, which River
+// does for a job it thinks stuck, cannot overwrite what the newer one
+// recorded.
 type Worker struct {
 	outbox club.Outbox
 	sender Sender
@@ -83,8 +74,8 @@ type Worker struct {
 	log    *slog.Logger
 }
 
-// NewWorker returns a worker that takes invitations from outbox, renders
-// them with render and sends them with sender.
+// NewWorker returns a worker that sends the invitations of outbox, rendered
+// with render, through sender.
 func NewWorker(outbox club.Outbox, sender Sender, render RenderFunc, cfg WorkerConfig) *Worker {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.Now == nil {
@@ -93,17 +84,8 @@ func NewWorker(outbox club.Outbox, sender Sender, render RenderFunc, cfg WorkerC
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
-	}
 	if cfg.Backoff == nil {
 		cfg.Backoff = DefaultBackoff
-	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultLease
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = DefaultBatchSize
 	}
 	return &Worker{
 		outbox: outbox,
@@ -114,58 +96,51 @@ func NewWorker(outbox club.Outbox, sender Sender, render RenderFunc, cfg WorkerC
 	}
 }
 
-// RunOnce handles every invitation that is due now and returns how many it
-// handled (sent, rescheduled or given up). It stops at the first outbox
-// error, or when ctx is done; an item left mid-way comes back when its
-// lease runs out.
-func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	handled := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return handled, fmt.Errorf("mail: run invitations: %w", err)
-		}
-		items, err := w.outbox.ClaimDue(ctx, w.cfg.Now(), w.cfg.BatchSize, w.cfg.Lease)
-		if err != nil {
-			return handled, fmt.Errorf("mail: claim due invitations: %w", err)
-		}
-		for _, item := range items {
-			if err := ctx.Err(); err != nil {
-				return handled, fmt.Errorf("mail: run invitations: %w", err)
-			}
-			if err := w.deliver(ctx, item); err != nil {
-				return handled, err
-			}
-			handled++
-		}
-		if len(items) < w.cfg.BatchSize {
-			return handled, nil
-		}
+// Deliver makes attempt number attempt (counting from 1) at the outbox item
+// id; last is true for the job's last attempt. It sends the email unless the
+// item is settled already or a newer attempt recorded an outcome, and
+// records what happened.
+//
+// A nil error means the job is done: the email went out, the invitation was
+// given up on, or another attempt owns the item. An error means the job
+// should run again: the attempt failed and was recorded for a retry
+// Backoff(attempt) from now, the outbox could not be read or written, or ctx
+// ended mid-send (stopping is not the invitation's fault: nothing is
+// recorded, and the error wraps ctx's so the job queue can tell).
+func (w *Worker) Deliver(ctx context.Context, id int64, attempt int, last bool) error {
+	log := w.log.With("item", id, "attempt", attempt)
+	item, err := w.outbox.OutboxItem(ctx, id)
+	if errors.Is(err, club.ErrNotFound) {
+		// Nothing to send, and retrying will not change that.
+		log.Warn("invitation not in the outbox; nothing sent")
+		return nil
 	}
-}
-
-// deliver makes one attempt at one invitation and records the outcome.
-func (w *Worker) deliver(ctx context.Context, item club.OutboxItem) error {
+	if err != nil {
+		return fmt.Errorf("mail: read invitation %d: %w", id, err)
+	}
+	if item.Status != club.InvitationQueued || item.Attempts >= attempt {
+		log.Info("invitation settled by another attempt; nothing sent", "status", string(item.Status), "recorded_attempt", item.Attempts)
+		return nil
+	}
 	inv := item.Invitation
-	attempt := item.Attempts + 1
-	log := w.log.With("item", item.ID, "club", inv.ClubCode, "attempt", attempt)
+	log = log.With("club", inv.ClubCode)
 
 	reason, sendErr := w.attempt(ctx, inv)
 	if sendErr == nil {
 		markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 		defer cancel()
-		if err := w.outbox.MarkSent(markCtx, item.ID, w.cfg.Now()); err != nil {
-			return fmt.Errorf("mail: mark invitation %d sent: %w", item.ID, err)
+		recorded, err := w.outbox.MarkSent(markCtx, id, attempt, w.cfg.Now())
+		if err != nil {
+			return fmt.Errorf("mail: mark invitation %d sent: %w", id, err)
 		}
-		log.Info("invitation sent")
+		log.Info("invitation sent", "recorded", recorded)
 		return nil
 	}
-	if ctx.Err() != nil {
-		// Stopping is not the invitation's fault: leave it to its lease
-		// without counting an attempt.
-		return fmt.Errorf("mail: send invitation %d: %w", item.ID, ctx.Err())
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mail: send invitation %d: %w", id, err)
 	}
 
-	if attempt >= w.cfg.MaxAttempts {
+	if last {
 		ev := club.AuditEvent{
 			ClubCode:    inv.ClubCode,
 			ActorName:   "Clubhouse",
@@ -174,19 +149,42 @@ func (w *Worker) deliver(ctx context.Context, item club.OutboxItem) error {
 			Detail:      fmt.Sprintf("Invitation to %s could not be sent", inv.Email),
 			At:          w.cfg.Now(),
 		}
-		if err := w.outbox.MarkFailed(ctx, item.ID, reason, ev); err != nil {
-			return fmt.Errorf("mail: mark invitation %d failed: %w", item.ID, err)
+		recorded, err := w.outbox.MarkFailed(ctx, id, attempt, reason, ev)
+		if err != nil {
+			return fmt.Errorf("mail: mark invitation %d failed: %w", id, err)
 		}
-		log.Warn("invitation given up", "reason", reason, "err", redact(sendErr, inv.Email))
+		log.Warn("invitation given up", "reason", reason, "recorded", recorded, "err", redact(sendErr, inv.Email))
 		return nil
 	}
 
 	next := w.cfg.Now().Add(w.cfg.Backoff(attempt))
-	if err := w.outbox.MarkRetry(ctx, item.ID, next, reason); err != nil {
-		return fmt.Errorf("mail: mark invitation %d for retry: %w", item.ID, err)
+	recorded, err := w.outbox.MarkRetry(ctx, id, attempt, next, reason)
+	if err != nil {
+		return fmt.Errorf("mail: mark invitation %d for retry: %w", id, err)
+	}
+	if !recorded {
+		log.Info("invitation settled by another attempt meanwhile; not retried", "reason", reason)
+		return nil
 	}
 	log.Warn("invitation will be retried", "reason", reason, "next", next, "err", redact(sendErr, inv.Email))
-	return nil
+	// The reason alone: it is safe to store (River keeps job errors) and
+	// to log; the cause, which may name servers, was logged just above.
+	return &RetryError{Reason: reason, Next: next}
+}
+
+// Backoff is how long the job queue should wait after the attempt-th failed
+// attempt: the wait Deliver records as the next try.
+func (w *Worker) Backoff(attempt int) time.Duration { return w.cfg.Backoff(attempt) }
+
+// RetryError is what Deliver returns after a failed attempt it recorded for
+// a retry: the job should run again at Next.
+type RetryError struct {
+	Reason string
+	Next   time.Time
+}
+
+func (e *RetryError) Error() string {
+	return "mail: invitation not sent, to be retried: " + e.Reason
 }
 
 // attempt renders and sends inv. On failure it returns a reason that is safe

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +14,6 @@ import (
 )
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-
-// fakeClock is an injectable clock that only moves when told.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func invitationItem(id int64, attempts int) club.OutboxItem {
 	return club.OutboxItem{
@@ -56,6 +37,23 @@ func renderStub(inv club.Invitation, link string) (string, string, string, error
 
 func failingSender(err error) mail.Sender {
 	return senderFunc(func(context.Context, mail.Message) error { return err })
+}
+
+func okSender() mail.Sender { return failingSender(nil) }
+
+func fixedNow() time.Time { return t0 }
+
+func equalResults(a, b []result) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Kind != b[i].Kind || a[i].ID != b[i].ID || a[i].Attempt != b[i].Attempt || !a[i].At.Equal(b[i].At) ||
+			a[i].Reason != b[i].Reason || a[i].Event != b[i].Event {
+			return false
+		}
+	}
+	return true
 }
 
 func TestWorkerSendsInvitation(t *testing.T) {
@@ -82,7 +80,7 @@ func TestWorkerSendsInvitation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			item := invitationItem(7, 0)
 			item.Invitation.Email = tt.email
-			outbox := newRecordingOutbox(item)
+			outbox := newMemOutbox(item)
 			var gotLink string
 			render := func(inv club.Invitation, link string) (string, string, string, error) {
 				gotLink = link
@@ -93,16 +91,10 @@ func TestWorkerSendsInvitation(t *testing.T) {
 				sent = append(sent, m)
 				return nil
 			})
-			w := mail.NewWorker(outbox, sender, render, mail.WorkerConfig{
-				BaseURL: tt.baseURL, Now: func() time.Time { return t0 },
-			})
+			w := mail.NewWorker(outbox, sender, render, mail.WorkerConfig{BaseURL: tt.baseURL, Now: fixedNow})
 
-			n, err := w.RunOnce(t.Context())
-			if err != nil {
-				t.Fatalf("RunOnce: %v", err)
-			}
-			if got, want := n, 1; got != want {
-				t.Errorf("handled = %d, want %d", got, want)
+			if err := w.Deliver(t.Context(), 7, 1, false); err != nil {
+				t.Fatalf("Deliver: %v", err)
 			}
 			if got, want := gotLink, tt.wantURL; got != want {
 				t.Errorf("sign-in link = %q, want %q", got, want)
@@ -115,26 +107,16 @@ func TestWorkerSendsInvitation(t *testing.T) {
 			if len(sent) != 1 || sent[0] != want[0] {
 				t.Errorf("sent = %+v, want %+v", sent, want)
 			}
-			if got, want := outbox.Results(), []result{{Kind: "sent", ID: 7, At: t0}}; !equalResults(got, want) {
+			if got, want := outbox.Results(), []result{{Kind: "sent", ID: 7, Attempt: 1, At: t0}}; !equalResults(got, want) {
 				t.Errorf("outbox results = %+v, want %+v", got, want)
 			}
 		})
 	}
 }
 
-func equalResults(a, b []result) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].Kind != b[i].Kind || a[i].ID != b[i].ID || !a[i].At.Equal(b[i].At) ||
-			a[i].Reason != b[i].Reason || a[i].Event != b[i].Event {
-			return false
-		}
-	}
-	return true
-}
-
+// TestWorkerRetrySchedule: a failed attempt is recorded for a retry after
+// the backoff of its number and asks the job queue to run it again; the
+// last one gives the invitation up and tells the owner, and the job is done.
 func TestWorkerRetrySchedule(t *testing.T) {
 	const reason = "the mail server did not answer in time"
 	sendErr := &mail.SendError{Reason: reason, Err: errors.New("dial tcp 10.1.2.3:587: i/o timeout")}
@@ -142,38 +124,39 @@ func TestWorkerRetrySchedule(t *testing.T) {
 		ClubCode: "org_1a2b3c4d5e6", ActorName: "Clubhouse", Action: club.ActionInvitationFailed,
 		TargetEmail: "ana@example.org", Detail: "Invitation to ana@example.org could not be sent", At: t0,
 	}
+	perMinute := func(a int) time.Duration { return time.Duration(a) * time.Minute }
 	tests := []struct {
-		name     string
-		attempts int // already recorded before this one
-		cfg      mail.WorkerConfig
-		want     result
+		name      string
+		attempt   int
+		last      bool
+		backoff   func(int) time.Duration
+		want      result
+		wantRetry bool
 	}{
-		{"first failure waits 30s", 0, mail.WorkerConfig{}, result{Kind: "retry", ID: 1, At: t0.Add(30 * time.Second), Reason: reason}},
-		{"second failure waits 2m", 1, mail.WorkerConfig{}, result{Kind: "retry", ID: 1, At: t0.Add(2 * time.Minute), Reason: reason}},
-		{"third failure waits 10m", 2, mail.WorkerConfig{}, result{Kind: "retry", ID: 1, At: t0.Add(10 * time.Minute), Reason: reason}},
-		{"fourth failure waits 30m", 3, mail.WorkerConfig{}, result{Kind: "retry", ID: 1, At: t0.Add(30 * time.Minute), Reason: reason}},
-		{"fifth failure waits 2h", 4, mail.WorkerConfig{}, result{Kind: "retry", ID: 1, At: t0.Add(2 * time.Hour), Reason: reason}},
-		{"sixth failure gives up", 5, mail.WorkerConfig{}, result{Kind: "failed", ID: 1, Reason: reason, Event: giveUp}},
-		{
-			"custom backoff", 0,
-			mail.WorkerConfig{MaxAttempts: 2, Backoff: func(a int) time.Duration { return time.Duration(a) * time.Minute }},
-			result{Kind: "retry", ID: 1, At: t0.Add(time.Minute), Reason: reason},
-		},
-		{"custom max attempts gives up", 1, mail.WorkerConfig{MaxAttempts: 2}, result{Kind: "failed", ID: 1, Reason: reason, Event: giveUp}},
+		{"first failure waits 30s", 1, false, nil, result{Kind: "retry", ID: 1, Attempt: 1, At: t0.Add(30 * time.Second), Reason: reason}, true},
+		{"second failure waits 2m", 2, false, nil, result{Kind: "retry", ID: 1, Attempt: 2, At: t0.Add(2 * time.Minute), Reason: reason}, true},
+		{"third failure waits 10m", 3, false, nil, result{Kind: "retry", ID: 1, Attempt: 3, At: t0.Add(10 * time.Minute), Reason: reason}, true},
+		{"fourth failure waits 30m", 4, false, nil, result{Kind: "retry", ID: 1, Attempt: 4, At: t0.Add(30 * time.Minute), Reason: reason}, true},
+		{"fifth failure waits 2h", 5, false, nil, result{Kind: "retry", ID: 1, Attempt: 5, At: t0.Add(2 * time.Hour), Reason: reason}, true},
+		{"last attempt gives up", 6, true, nil, result{Kind: "failed", ID: 1, Attempt: 6, Reason: reason, Event: giveUp}, false},
+		{"custom backoff", 1, false, perMinute, result{Kind: "retry", ID: 1, Attempt: 1, At: t0.Add(time.Minute), Reason: reason}, true},
+		{"an early last attempt gives up", 2, true, perMinute, result{Kind: "failed", ID: 1, Attempt: 2, Reason: reason, Event: giveUp}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			outbox := newRecordingOutbox(invitationItem(1, tt.attempts))
-			cfg := tt.cfg
-			cfg.Now = func() time.Time { return t0 }
-			w := mail.NewWorker(outbox, failingSender(sendErr), renderStub, cfg)
+			outbox := newMemOutbox(invitationItem(1, tt.attempt-1))
+			w := mail.NewWorker(outbox, failingSender(sendErr), renderStub, mail.WorkerConfig{Now: fixedNow, Backoff: tt.backoff})
 
-			n, err := w.RunOnce(t.Context())
-			if err != nil {
-				t.Fatalf("RunOnce: %v", err)
+			err := w.Deliver(t.Context(), 1, tt.attempt, tt.last)
+			var re *mail.RetryError
+			if got := errors.As(err, &re); got != tt.wantRetry {
+				t.Fatalf("Deliver = %v; want a RetryError: %v", err, tt.wantRetry)
 			}
-			if got, want := n, 1; got != want {
-				t.Errorf("handled = %d, want %d", got, want)
+			if !tt.wantRetry && err != nil {
+				t.Fatalf("Deliver = %v, want nil: the job is done", err)
+			}
+			if tt.wantRetry && (re.Reason != reason || !re.Next.Equal(tt.want.At) || !re.Next.Equal(t0.Add(w.Backoff(tt.attempt)))) {
+				t.Errorf("retry = %+v, want %q at %s, Backoff(%d) from now", re, reason, tt.want.At, tt.attempt)
 			}
 			if got, want := outbox.Results(), []result{tt.want}; !equalResults(got, want) {
 				t.Errorf("outbox results = %+v, want %+v", got, want)
@@ -195,12 +178,16 @@ func TestDefaultBackoff(t *testing.T) {
 			if got := mail.DefaultBackoff(tt.attempt); got != tt.want {
 				t.Errorf("DefaultBackoff(%d) = %s, want %s", tt.attempt, got, tt.want)
 			}
+			w := mail.NewWorker(newMemOutbox(), okSender(), renderStub, mail.WorkerConfig{})
+			if got := w.Backoff(tt.attempt); got != tt.want {
+				t.Errorf("a default worker's Backoff(%d) = %s, want %s", tt.attempt, got, tt.want)
+			}
 		})
 	}
 }
 
 func TestWorkerFailureReasonIsSafe(t *testing.T) {
-	secrets := []string{"smtp.internal.example", "10.1.2.3", "hunter2"}
+	secrets := []string{"smtp.internal.example", "10.1.2.3", "hunter2", "ana@example.org"}
 	tests := []struct {
 		name       string
 		render     mail.RenderFunc
@@ -211,7 +198,7 @@ func TestWorkerFailureReasonIsSafe(t *testing.T) {
 		{
 			name:       "unclassified error",
 			render:     renderStub,
-			sendErr:    errors.New("535 auth failed for user relay password=hunter2 at smtp.internal.example (10.1.2.3)"),
+			sendErr:    errors.New("535 auth failed for ana@example.org password=hunter2 at smtp.internal.example (10.1.2.3)"),
 			wantReason: "the email could not be sent",
 			wantSends:  1,
 		},
@@ -236,15 +223,16 @@ func TestWorkerFailureReasonIsSafe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			outbox := newRecordingOutbox(invitationItem(3, 0))
+			outbox := newMemOutbox(invitationItem(3, 0))
 			sends := 0
 			sender := senderFunc(func(context.Context, mail.Message) error {
 				sends++
 				return tt.sendErr
 			})
-			w := mail.NewWorker(outbox, sender, tt.render, mail.WorkerConfig{Now: func() time.Time { return t0 }})
-			if _, err := w.RunOnce(t.Context()); err != nil {
-				t.Fatalf("RunOnce: %v", err)
+			w := mail.NewWorker(outbox, sender, tt.render, mail.WorkerConfig{Now: fixedNow})
+			err := w.Deliver(t.Context(), 3, 1, false)
+			if err == nil {
+				t.Fatal("Deliver = nil, want the retry")
 			}
 			if got, want := sends, tt.wantSends; got != want {
 				t.Errorf("sends = %d, want %d", got, want)
@@ -256,9 +244,14 @@ func TestWorkerFailureReasonIsSafe(t *testing.T) {
 			if got, want := res[0].Reason, tt.wantReason; got != want {
 				t.Errorf("reason = %q, want %q", got, want)
 			}
+			// The job queue stores and logs the returned error: it holds
+			// the safe reason only.
 			for _, s := range secrets {
 				if strings.Contains(res[0].Reason, s) {
 					t.Errorf("reason %q leaks %q", res[0].Reason, s)
+				}
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("returned error %q leaks %q", err, s)
 				}
 			}
 		})
@@ -269,22 +262,20 @@ func TestWorkerLogsNoFullEmail(t *testing.T) {
 	tests := []struct {
 		name    string
 		sendErr error
+		last    bool
 		wantLog string
 	}{
-		{"sent", nil, "invitation sent"},
-		{"retried", errors.New("550 5.1.1 <ana@example.org>: no such user"), "<recipient>"},
+		{"sent", nil, false, "invitation sent"},
+		{"retried", errors.New("550 5.1.1 <ana@example.org>: no such user"), false, "<recipient>"},
+		{"given up", errors.New("550 5.1.1 <ana@example.org>: no such user"), true, "<recipient>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			outbox := newRecordingOutbox(invitationItem(4, 0))
-			w := mail.NewWorker(outbox, failingSender(tt.sendErr), renderStub, mail.WorkerConfig{
-				Now: func() time.Time { return t0 }, Logger: logger,
-			})
-			if _, err := w.RunOnce(t.Context()); err != nil {
-				t.Fatalf("RunOnce: %v", err)
-			}
+			outbox := newMemOutbox(invitationItem(4, 0))
+			w := mail.NewWorker(outbox, failingSender(tt.sendErr), renderStub, mail.WorkerConfig{Now: fixedNow, Logger: logger})
+			_ = w.Deliver(t.Context(), 4, 1, tt.last)
 			logs := buf.String()
 			if !strings.Contains(logs, tt.wantLog) {
 				t.Errorf("logs %q do not contain %q", logs, tt.wantLog)
@@ -296,85 +287,52 @@ func TestWorkerLogsNoFullEmail(t *testing.T) {
 	}
 }
 
-func TestWorkerRunOnceDrainsInBatches(t *testing.T) {
-	var items []club.OutboxItem
-	for id := range int64(5) {
-		items = append(items, invitationItem(id+1, 0))
-	}
-	outbox := newRecordingOutbox(items...)
-	var limits []int
-	claim := outbox.ClaimDueFn
-	outbox.ClaimDueFn = func(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]club.OutboxItem, error) {
-		limits = append(limits, limit)
-		if got, want := lease, 3*time.Minute; got != want {
-			t.Errorf("lease = %s, want %s", got, want)
-		}
-		if !now.Equal(t0) {
-			t.Errorf("claim now = %s, want %s", now, t0)
-		}
-		return claim(ctx, now, limit, lease)
-	}
-	sender := senderFunc(func(context.Context, mail.Message) error { return nil })
-	w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{
-		Now: func() time.Time { return t0 }, BatchSize: 2, Lease: 3 * time.Minute,
-	})
-
-	n, err := w.RunOnce(t.Context())
-	if err != nil {
-		t.Fatalf("RunOnce: %v", err)
-	}
-	if got, want := n, 5; got != want {
-		t.Errorf("handled = %d, want %d", got, want)
-	}
-	if got, want := len(limits), 3; got != want {
-		t.Errorf("claims = %d, want %d (2 + 2 + 1)", got, want)
-	}
-	if got := len(outbox.Results()); got != 5 {
-		t.Errorf("results = %d, want 5", got)
-	}
-}
-
-func TestWorkerRunOnceOutboxErrors(t *testing.T) {
+func TestWorkerOutboxErrors(t *testing.T) {
 	boom := errors.New("database is locked")
 	tests := []struct {
 		name      string
-		setup     func(o *recordingOutbox)
+		setup     func(o *memOutbox)
+		sendErr   error
 		wantSends int
 	}{
 		{
-			name: "claim fails",
-			setup: func(o *recordingOutbox) {
-				o.ClaimDueFn = func(context.Context, time.Time, int, time.Duration) ([]club.OutboxItem, error) {
-					return nil, boom
-				}
+			name: "read fails",
+			setup: func(o *memOutbox) {
+				o.OutboxItemFn = func(context.Context, int64) (club.OutboxItem, error) { return club.OutboxItem{}, boom }
 			},
 			wantSends: 0,
 		},
 		{
-			name: "mark sent fails and stops the pass",
-			setup: func(o *recordingOutbox) {
-				o.MarkSentFn = func(context.Context, int64, time.Time) error { return boom }
+			// The job runs again and sends again: better twice than never.
+			name: "mark sent fails",
+			setup: func(o *memOutbox) {
+				o.MarkSentFn = func(context.Context, int64, int, time.Time) (bool, error) { return false, boom }
 			},
+			wantSends: 1,
+		},
+		{
+			name: "mark retry fails",
+			setup: func(o *memOutbox) {
+				o.MarkRetryFn = func(context.Context, int64, int, time.Time, string) (bool, error) { return false, boom }
+			},
+			sendErr:   errors.New("421 try later"),
 			wantSends: 1,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			outbox := newRecordingOutbox(invitationItem(1, 0), invitationItem(2, 0))
+			outbox := newMemOutbox(invitationItem(1, 0))
 			tt.setup(outbox)
 			sends := 0
-			sender := senderFunc(func(context.Context, mail.Message) error { sends++; return nil })
-			w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: func() time.Time { return t0 }})
+			sender := senderFunc(func(context.Context, mail.Message) error { sends++; return tt.sendErr })
+			w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: fixedNow})
 
-			n, err := w.RunOnce(t.Context())
+			err := w.Deliver(t.Context(), 1, 1, false)
 			if !errors.Is(err, boom) {
-				t.Fatalf("RunOnce error = %v, want %v", err, boom)
+				t.Fatalf("Deliver error = %v, want %v", err, boom)
 			}
 			if !strings.HasPrefix(err.Error(), "mail: ") {
 				t.Errorf("error %q lacks the package prefix", err)
-			}
-			if n != 0 {
-				t.Errorf("handled = %d, want 0", n)
 			}
 			if got, want := sends, tt.wantSends; got != want {
 				t.Errorf("sends = %d, want %d", got, want)
@@ -390,38 +348,37 @@ func TestWorkerCancelledMidSend(t *testing.T) {
 		wantResults []result
 		wantErr     error
 	}{
-		// Shutting down is not the invitation's fault: no attempt is counted
-		// and the item comes back when its lease runs out.
+		// Stopping is not the invitation's fault: nothing is recorded, and
+		// the error wraps the cancel so River runs the attempt again
+		// without counting it.
 		{"send fails because of the cancel", context.Canceled, nil, context.Canceled},
 		// The server took the email: record it, or it would be sent twice.
-		{"send succeeds just before the cancel", nil, []result{{Kind: "sent", ID: 1, At: t0}}, context.Canceled},
+		{"send succeeds just before the cancel", nil, []result{{Kind: "sent", ID: 1, Attempt: 1, At: t0}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			outbox := newRecordingOutbox(invitationItem(1, 0), invitationItem(2, 0))
+			outbox := newMemOutbox(invitationItem(1, 0))
 			markSent := outbox.MarkSentFn
-			outbox.MarkSentFn = func(ctx context.Context, id int64, at time.Time) error {
+			outbox.MarkSentFn = func(ctx context.Context, id int64, attempt int, at time.Time) (bool, error) {
 				if err := ctx.Err(); err != nil {
 					t.Errorf("MarkSent got a done context: %v", err)
 				}
-				return markSent(ctx, id, at)
+				return markSent(ctx, id, attempt, at)
 			}
-			sends := 0
 			sender := senderFunc(func(context.Context, mail.Message) error {
-				sends++
 				cancel()
 				return tt.sendResult
 			})
-			w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: func() time.Time { return t0 }})
+			w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: fixedNow})
 
-			_, err := w.RunOnce(ctx)
-			if got, want := err, tt.wantErr; !errors.Is(got, want) {
-				t.Errorf("RunOnce error = %v, want %v", got, want)
+			err := w.Deliver(ctx, 1, 1, true)
+			if tt.wantErr == nil && err != nil {
+				t.Errorf("Deliver error = %v, want nil", err)
 			}
-			if got, want := sends, 1; got != want {
-				t.Errorf("sends = %d, want %d (nothing after the cancel)", got, want)
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Errorf("Deliver error = %v, want %v", err, tt.wantErr)
 			}
 			if got, want := outbox.Results(), tt.wantResults; !equalResults(got, want) {
 				t.Errorf("outbox results = %+v, want %+v", got, want)
@@ -430,45 +387,95 @@ func TestWorkerCancelledMidSend(t *testing.T) {
 	}
 }
 
-// TestWorkerRetryOnALaterPass: a failed attempt is stored for its backoff
-// time, and the first pass at that time sends it.
-func TestWorkerRetryOnALaterPass(t *testing.T) {
-	clock := &fakeClock{now: t0}
-	var claimedAt []time.Time
-	attempts := 0
-	outbox := newRecordingOutbox()
-	outbox.ClaimDueFn = func(_ context.Context, now time.Time, _ int, _ time.Duration) ([]club.OutboxItem, error) {
-		claimedAt = append(claimedAt, now)
-		if len(claimedAt) > 2 {
-			return nil, nil
-		}
-		return []club.OutboxItem{invitationItem(9, len(claimedAt)-1)}, nil
+// TestWorkerStaleAttempt is the unfenced-mark bug: attempt A is still
+// sending when its job is handed to attempt B (River rescued it as stuck,
+// as the old outbox's lease ran out), B sends and records it, and then A's
+// send fails. Whatever A then records must change nothing: the invitation
+// stays sent, with no "given up" in the audit log.
+func TestWorkerStaleAttempt(t *testing.T) {
+	tests := []struct {
+		name  string
+		aLast bool // A was the job's last attempt: it would give up
+	}{
+		{"stale retry", false},
+		{"stale give-up", true},
 	}
-	sender := senderFunc(func(context.Context, mail.Message) error {
-		attempts++
-		if attempts == 1 {
-			return &mail.SendError{Reason: "the mail server could not be reached"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outbox := newMemOutbox(invitationItem(1, 0))
+			aSending, aFails := make(chan struct{}), make(chan struct{})
+			sender := senderFunc(func(context.Context, mail.Message) error {
+				select {
+				case <-aSending: // B
+					return nil
+				default: // A: stuck until B has sent
+					close(aSending)
+					<-aFails
+					return &mail.SendError{Reason: "the mail server did not answer in time"}
+				}
+			})
+			w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: fixedNow})
+
+			aDone := make(chan error, 1)
+			go func() { aDone <- w.Deliver(t.Context(), 1, 1, tt.aLast) }()
+			<-aSending
+			if err := w.Deliver(t.Context(), 1, 2, false); err != nil {
+				t.Fatalf("B: %v", err)
+			}
+			close(aFails)
+			if err := <-aDone; err != nil {
+				t.Errorf("A = %v, want nil: a newer attempt owns the invitation", err)
+			}
+
+			if got, want := outbox.Results(), []result{{Kind: "sent", ID: 1, Attempt: 2, At: t0}}; !equalResults(got, want) {
+				t.Errorf("outbox results = %+v, want B's send alone", got)
+			}
+			if it := outbox.Item(1); it.Status != club.InvitationSent || it.Attempts != 2 || it.LastError != "" {
+				t.Errorf("item = %+v, want sent by attempt 2", it)
+			}
+		})
+	}
+}
+
+// TestWorkerSkipsSettledInvitations: an attempt that finds its invitation
+// settled, or an outcome recorded by it or a later attempt, sends nothing.
+func TestWorkerSkipsSettledInvitations(t *testing.T) {
+	sent := invitationItem(1, 2)
+	sent.Status = club.InvitationSent
+	failed := invitationItem(1, 6)
+	failed.Status = club.InvitationFailed
+	tests := []struct {
+		name    string
+		item    club.OutboxItem
+		attempt int
+	}{
+		{"sent", sent, 3},
+		{"given up", failed, 7},
+		{"a later attempt recorded a retry", invitationItem(1, 3), 2},
+		{"this attempt recorded already", invitationItem(1, 2), 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outbox := newMemOutbox(tt.item)
+			sender := senderFunc(func(context.Context, mail.Message) error {
+				t.Error("an email was sent")
+				return nil
+			})
+			w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: fixedNow})
+			if err := w.Deliver(t.Context(), 1, tt.attempt, false); err != nil {
+				t.Errorf("Deliver = %v, want nil", err)
+			}
+			if got := outbox.Results(); len(got) != 0 {
+				t.Errorf("outbox results = %+v, want none", got)
+			}
+		})
+	}
+
+	t.Run("not in the outbox", func(t *testing.T) {
+		outbox := newMemOutbox()
+		w := mail.NewWorker(outbox, failingSender(errors.New("must not send")), renderStub, mail.WorkerConfig{Now: fixedNow})
+		if err := w.Deliver(t.Context(), 42, 1, false); err != nil {
+			t.Errorf("Deliver = %v, want nil (retrying finds nothing either)", err)
 		}
-		return nil
 	})
-	w := mail.NewWorker(outbox, sender, renderStub, mail.WorkerConfig{Now: clock.Now})
-
-	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
-		t.Fatalf("first pass = %d, %v; want 1 handled", n, err)
-	}
-	clock.Advance(30 * time.Second)
-	if n, err := w.RunOnce(t.Context()); err != nil || n != 1 {
-		t.Fatalf("pass at the retry time = %d, %v; want 1 handled", n, err)
-	}
-
-	want := []result{
-		{Kind: "retry", ID: 9, At: t0.Add(30 * time.Second), Reason: "the mail server could not be reached"},
-		{Kind: "sent", ID: 9, At: t0.Add(30 * time.Second)},
-	}
-	if got := outbox.Results(); !equalResults(got, want) {
-		t.Errorf("outbox results = %+v, want %+v", got, want)
-	}
-	if len(claimedAt) != 2 || !claimedAt[1].Equal(t0.Add(30*time.Second)) {
-		t.Errorf("claims at %v, want the second at the retry time", claimedAt)
-	}
 }

@@ -7,11 +7,13 @@
 // retried with backoff, and with several instances each job runs on one of
 // them.
 //
-// The jobs: applying a Kinde webhook, sending invitation emails (after an
-// add, and every half minute for retries), reconciling each known club with
-// Kinde every few minutes, pruning old webhook deliveries, and running a
-// bulk member import. What each job does is a plain function given in
-// Handlers; this package only schedules, retries and measures them.
+// The jobs: applying a Kinde webhook, sending an invitation email (one job
+// per invitation, queued by the store in the transaction that writes it,
+// retried with the mail worker's backoff), sweeping for invitations left
+// without a job, reconciling each known club with Kinde every few minutes,
+// pruning old webhook deliveries, and running a bulk member import. What
+// each job does is a plain function given in Handlers; this package only
+// schedules, retries and measures them.
 package river
 
 import (
@@ -53,9 +55,15 @@ const (
 type Handlers struct {
 	// Webhook applies one verified Kinde event to the directory.
 	Webhook func(ctx context.Context, ev club.KindeEvent) error
-	// Invitations sends the invitation emails that are due
-	// (mail.Worker.RunOnce).
-	Invitations func(ctx context.Context) error
+	// Invitation makes attempt number attempt (from 1) at sending the
+	// invitation in outbox item id, and records the outcome
+	// (mail.Worker.Deliver); last is true on the job's last attempt. An
+	// error runs it again after InvitationBackoff, unless it was the last.
+	Invitation func(ctx context.Context, id int64, attempt int, last bool) error
+	// DueInvitations lists queued invitations due at now, with ids above
+	// afterID, in id order, at most limit (store.DB.DueInvitations): the
+	// sweep queues a job for each that has none waiting or running.
+	DueInvitations func(ctx context.Context, now time.Time, afterID int64, limit int) ([]club.OutboxItem, error)
 	// Clubs lists the clubs to reconcile, most in need first.
 	Clubs func(ctx context.Context) ([]club.Club, error)
 	// Reconcile repairs one club's members from Kinde (club.Service.Reconcile).
@@ -95,9 +103,16 @@ type Config struct {
 	// Kinde; zero (or less) means never. There is no default here: the
 	// configuration (cmd/clubhouse) owns it, so it is set in one place.
 	ReconcileEvery time.Duration
-	// InvitationsEvery is how often due invitations are looked for besides
-	// after each add: 30 seconds when zero.
-	InvitationsEvery time.Duration
+	// InvitationAttempts is how many times an invitation email is tried
+	// before it is given up on (mail.DefaultMaxAttempts in the portal);
+	// defaultInvitationAttempts when zero.
+	InvitationAttempts int
+	// InvitationBackoff is how long an invitation waits after its
+	// attempt-th failed attempt. The portal gives the mail worker's own
+	// (mail.Worker.Backoff), so that the next try the Invitations page
+	// shows is when the job runs. Nil means the client's policy
+	// (RetryDelay).
+	InvitationBackoff func(attempt int) time.Duration
 	// PollInterval is how often River looks for jobs without a
 	// notification: one second when zero.
 	PollInterval time.Duration
@@ -111,6 +126,16 @@ type Config struct {
 	// zero delay so that a retry does not hold them up.
 	RetryDelay func(failures int) time.Duration
 }
+
+// defaultInvitationAttempts is Config.InvitationAttempts when unset: the
+// mail worker's DefaultMaxAttempts.
+const defaultInvitationAttempts = 6
+
+// Invitation sweeps: how often, and how many invitations one read lists.
+const (
+	invitationSweepEvery = 10 * time.Minute
+	invitationSweepPage  = 500
+)
 
 // Timeouts. An import may run long; River counts a job running longer than
 // RescueStuckJobsAfter as lost (its instance died) and runs it again, so
@@ -133,11 +158,10 @@ type Jobs struct {
 	pool   *pgxpool.Pool // PostgreSQL listener pool, or nil
 	m      *metrics
 
-	wake     chan struct{} // NotifyInvitations → notifier loop
 	stopOnce sync.Once
-	done     chan struct{} // closed when the notifier loop ends
-	cancel   context.CancelFunc
 }
+
+var _ store.InvitationQueue = (*Jobs)(nil)
 
 // New runs River's migrations (under an advisory lock on PostgreSQL, so
 // instances starting together migrate once) and builds the job client.
@@ -151,13 +175,13 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.InvitationsEvery <= 0 {
-		cfg.InvitationsEvery = 30 * time.Second
+	if cfg.InvitationAttempts <= 0 {
+		cfg.InvitationAttempts = defaultInvitationAttempts
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
 	}
-	j := &Jobs{cfg: cfg, log: cfg.Logger.With("component", "jobs"), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	j := &Jobs{cfg: cfg, log: cfg.Logger.With("component", "jobs")}
 
 	var driver riverDriver
 	switch cfg.Dialect {
@@ -189,16 +213,20 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 
 	workers := riverqueue.NewWorkers()
 	riverqueue.AddWorker(workers, &webhookWorker{j: j})
-	riverqueue.AddWorker(workers, &invitationsWorker{j: j})
+	riverqueue.AddWorker(workers, &invitationWorker{j: j})
+	riverqueue.AddWorker(workers, &invitationSweepWorker{j: j})
 	riverqueue.AddWorker(workers, &reconcileWorker{j: j})
 	riverqueue.AddWorker(workers, &reconcileClubWorker{j: j})
 	riverqueue.AddWorker(workers, &pruneWorker{j: j})
 	riverqueue.AddWorker(workers, &importWorker{j: j})
 
 	periodic := []*riverqueue.PeriodicJob{
-		riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(cfg.InvitationsEvery),
-			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return invitationsArgs{}, nil },
-			&riverqueue.PeriodicJobOpts{ID: "invitations", RunOnStart: true}),
+		// Invitations queue their own jobs; the sweep only catches those
+		// left without one, at start (written by an earlier version, or
+		// before the queue was set) and now and then after.
+		riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(invitationSweepEvery),
+			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return invitationSweepArgs{}, nil },
+			&riverqueue.PeriodicJobOpts{ID: "invitation-sweep", RunOnStart: true}),
 		riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(time.Hour),
 			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return pruneArgs{}, nil },
 			&riverqueue.PeriodicJobOpts{ID: "prune", RunOnStart: true}),
@@ -298,9 +326,6 @@ func (j *Jobs) Start(ctx context.Context) error {
 	if err := j.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("river: start: %w", err)
 	}
-	loopCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	j.cancel = cancel
-	go j.notifyLoop(loopCtx)
 	return nil
 }
 
@@ -310,10 +335,6 @@ func (j *Jobs) Start(ctx context.Context) error {
 func (j *Jobs) Stop(ctx context.Context) error {
 	var err error
 	j.stopOnce.Do(func() {
-		if j.cancel != nil {
-			j.cancel()
-			<-j.done
-		}
 		soft, cancel := context.WithTimeout(ctx, stopGrace)
 		defer cancel()
 		if serr := j.client.Stop(soft); serr != nil {
@@ -361,30 +382,24 @@ func (j *Jobs) EnqueueImport(ctx context.Context, importID int64) error {
 	return nil
 }
 
-// NotifyInvitations asks for the invitation emails to be sent soon, after a
-// member was added. It never blocks: calls coalesce, and a background loop
-// queues the job.
-func (j *Jobs) NotifyInvitations() {
-	select {
-	case j.wake <- struct{}{}:
-	default:
+// EnqueueInvitationTx queues the job that sends the invitation in outbox
+// item id, in tx: the store calls it in the transaction that writes the
+// item (store.InvitationQueue), so that the job exists exactly when the
+// item does.
+func (j *Jobs) EnqueueInvitationTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	args, opts := j.invitationJob(id, 0)
+	if _, err := j.client.InsertTx(ctx, tx, args, opts); err != nil {
+		return fmt.Errorf("river: enqueue invitation %d: %w", id, err)
 	}
+	return nil
 }
 
-func (j *Jobs) notifyLoop(ctx context.Context) {
-	defer close(j.done)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-j.wake:
-		}
-		insCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if _, err := j.client.Insert(insCtx, invitationsArgs{}, nil); err != nil && ctx.Err() == nil {
-			j.log.WarnContext(ctx, "queue invitations job", "err", err)
-		}
-		cancel()
-	}
+// invitationJob is the job of outbox item id, which attempted attempts
+// have already tried (0 for a new invitation): its attempts are numbered
+// on from there, and it has the ones left.
+func (j *Jobs) invitationJob(id int64, attempted int) (invitationArgs, *riverqueue.InsertOpts) {
+	return invitationArgs{ID: id, Attempted: attempted},
+		&riverqueue.InsertOpts{MaxAttempts: max(j.cfg.InvitationAttempts-attempted, 1)}
 }
 
 // retryPolicy is River's retry policy with delay's waits, or nil (River's

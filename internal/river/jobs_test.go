@@ -104,8 +104,8 @@ func openStore(t testing.TB, d database) *store.DB {
 func newJobs(t *testing.T, d database, db *store.DB, h Handlers, edit func(*Config)) *Jobs {
 	t.Helper()
 	cfg := Config{DB: db.JobsDB(), Dialect: d.dialect(), Inbox: db, Handlers: h, Logger: testLogger(t),
-		PollInterval: 50 * time.Millisecond, InvitationsEvery: time.Hour,
-		RetryDelay: func(int) time.Duration { return 0 }}
+		PollInterval: 50 * time.Millisecond,
+		RetryDelay:   func(int) time.Duration { return 0 }}
 	if d.dialect() == store.DialectPostgres {
 		cfg.PostgresURL = d.url
 	}
@@ -224,7 +224,12 @@ func runJobsSuite(t *testing.T, newDB func(t *testing.T) database) {
 		{"WebhookAppliedOnceAndRetried", testWebhookJob},
 		{"RestartLosesNothing", testRestart},
 		{"ImportQueuedOnce", testImport},
-		{"InvitationsAfterNotify", testInvitations},
+		{"InvitationJobCommitsWithItsRow", testInvitationJobCommitsWithRow},
+		{"InvitationJobRollsBackWithTheMember", testInvitationJobRollsBack},
+		{"InvitationSent", testInvitationSent},
+		{"InvitationRetryIsWhenThePageSays", testInvitationRetrySchedule},
+		{"InvitationRetriedThenGivenUp", testInvitationGivenUp},
+		{"InvitationSweep", testInvitationSweep},
 		{"ReconcileEveryClub", testReconcile},
 		{"Metrics", testMetrics},
 	}
@@ -356,17 +361,6 @@ func testImport(t *testing.T, d database) {
 		t.Errorf("import jobs by state = %v, want %v", got, want)
 	}
 	none(t, imports, "second run of import 42")
-}
-
-func testInvitations(t *testing.T, d database) {
-	db := openStore(t, d)
-	passes := make(chan struct{}, 10)
-	j := newJobs(t, d, db, Handlers{Invitations: func(context.Context) error { passes <- struct{}{}; return nil }}, nil)
-	start(t, j)
-	// The periodic pass runs at start.
-	receive(t, passes, "the pass at start")
-	j.NotifyInvitations()
-	receive(t, passes, "the pass after an add")
 }
 
 func testReconcile(t *testing.T, d database) {

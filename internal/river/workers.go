@@ -12,12 +12,13 @@ import (
 
 // Job kinds, as stored in river_job.kind and labelled in metrics.
 const (
-	KindWebhook       = "clubhouse.webhook"
-	KindInvitations   = "clubhouse.invitations"
-	KindReconcile     = "clubhouse.reconcile"
-	KindReconcileClub = "clubhouse.reconcile_club"
-	KindPrune         = "clubhouse.prune"
-	KindImport        = "clubhouse.import"
+	KindWebhook         = "clubhouse.webhook"
+	KindInvitation      = "clubhouse.invitation"
+	KindInvitationSweep = "clubhouse.invitation_sweep"
+	KindReconcile       = "clubhouse.reconcile"
+	KindReconcileClub   = "clubhouse.reconcile_club"
+	KindPrune           = "clubhouse.prune"
+	KindImport          = "clubhouse.import"
 )
 
 // webhookArgs carries a verified Kinde event: the job applies it without
@@ -33,15 +34,27 @@ func (webhookArgs) InsertOpts() riverqueue.InsertOpts {
 	return riverqueue.InsertOpts{Queue: queueWebhooks}
 }
 
-type invitationsArgs struct{}
+// invitationArgs names one outbox item: the job sends its email.
+type invitationArgs struct {
+	ID int64 `json:"id" river:"unique"`
+	// Attempted is how many attempts the invitation had before this job
+	// (a job the sweep queued again): this job's attempts are numbered on
+	// from there, so that their outcomes stay fenced against older ones.
+	Attempted int `json:"attempted,omitempty"`
+}
 
-func (invitationsArgs) Kind() string { return KindInvitations }
-func (invitationsArgs) InsertOpts() riverqueue.InsertOpts {
-	// Not unique: River's unique jobs count a running job as a duplicate,
-	// and an invitation queued after a running pass claimed its batch
-	// would wait for the next periodic pass. A pass with nothing due is
-	// one cheap query; NotifyInvitations coalesces bursts.
-	return riverqueue.InsertOpts{Queue: queueMail, MaxAttempts: 3}
+func (invitationArgs) Kind() string { return KindInvitation }
+func (invitationArgs) InsertOpts() riverqueue.InsertOpts {
+	// One job per invitation: unique by ID (Attempted aside) among the
+	// jobs not finished. MaxAttempts is set per job (Jobs.invitationJob).
+	return riverqueue.InsertOpts{Queue: queueMail, UniqueOpts: uniqueQueued()}
+}
+
+type invitationSweepArgs struct{}
+
+func (invitationSweepArgs) Kind() string { return KindInvitationSweep }
+func (invitationSweepArgs) InsertOpts() riverqueue.InsertOpts {
+	return riverqueue.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
 }
 
 type reconcileArgs struct{}
@@ -102,14 +115,77 @@ func (w *webhookWorker) Work(ctx context.Context, job *riverqueue.Job[webhookArg
 	return w.j.run(ctx, KindWebhook, h != nil, func(ctx context.Context) error { return h(ctx, job.Args.Event) })
 }
 
-type invitationsWorker struct {
-	riverqueue.WorkerDefaults[invitationsArgs]
+type invitationWorker struct {
+	riverqueue.WorkerDefaults[invitationArgs]
 	j *Jobs
 }
 
-func (w *invitationsWorker) Work(ctx context.Context, _ *riverqueue.Job[invitationsArgs]) error {
-	h := w.j.cfg.Handlers.Invitations
-	return w.j.run(ctx, KindInvitations, h != nil, h)
+// attempt is the number of job's current attempt at its invitation.
+func (invitationWorker) attempt(job *riverqueue.Job[invitationArgs]) int {
+	return job.Args.Attempted + job.Attempt
+}
+
+func (w *invitationWorker) Work(ctx context.Context, job *riverqueue.Job[invitationArgs]) error {
+	h := w.j.cfg.Handlers.Invitation
+	return w.j.run(ctx, KindInvitation, h != nil, func(ctx context.Context) error {
+		return h(ctx, job.Args.ID, w.attempt(job), job.Attempt >= job.MaxAttempts)
+	})
+}
+
+// NextRetry waits InvitationBackoff after a failed attempt; the zero time
+// leaves it to the client's policy.
+func (w *invitationWorker) NextRetry(job *riverqueue.Job[invitationArgs]) time.Time {
+	if b := w.j.cfg.InvitationBackoff; b != nil {
+		return time.Now().Add(b(w.attempt(job)))
+	}
+	return time.Time{}
+}
+
+type invitationSweepWorker struct {
+	riverqueue.WorkerDefaults[invitationSweepArgs]
+	j *Jobs
+}
+
+// Work queues a job for every due invitation that has none waiting or
+// running: River's uniqueness skips those that have one, so this is safe
+// beside the jobs the store queues.
+func (w *invitationSweepWorker) Work(ctx context.Context, _ *riverqueue.Job[invitationSweepArgs]) error {
+	h := w.j.cfg.Handlers.DueInvitations
+	return w.j.run(ctx, KindInvitationSweep, h != nil, func(ctx context.Context) error {
+		now := w.j.cfg.Now()
+		queued := 0
+		for after := int64(0); ; {
+			items, err := h(ctx, now, after, invitationSweepPage)
+			if err != nil {
+				return fmt.Errorf("river: invitation sweep: %w", err)
+			}
+			if len(items) == 0 {
+				break
+			}
+			params := make([]riverqueue.InsertManyParams, len(items))
+			for i, it := range items {
+				args, opts := w.j.invitationJob(it.ID, it.Attempts)
+				params[i] = riverqueue.InsertManyParams{Args: args, InsertOpts: opts}
+				after = it.ID
+			}
+			res, err := w.j.client.InsertMany(ctx, params)
+			if err != nil {
+				return fmt.Errorf("river: invitation sweep: %w", err)
+			}
+			for _, r := range res {
+				if !r.UniqueSkippedAsDuplicate {
+					queued++
+				}
+			}
+			if len(items) < invitationSweepPage {
+				break
+			}
+		}
+		if queued > 0 {
+			w.j.log.InfoContext(ctx, "invitations without a job queued", "count", queued)
+		}
+		return nil
+	})
 }
 
 type reconcileWorker struct {

@@ -13,10 +13,10 @@ import (
 // outboxColumnsAs is outboxColumns, each qualified with the table alias o.
 var outboxColumnsAs = "o." + strings.ReplaceAll(outboxColumns, ", ", ", o.")
 
-// QueueInvitation queues another invitation for a listed member of the
-// club when allow, given the latest invitation to the same address, agrees;
-// see club.Directory. On PostgreSQL the membership row is locked, so two
-// instances resending at once queue one invitation.
+// QueueInvitation queues another invitation, and its job, for a listed
+// member of the club when allow, given the latest invitation to the same
+// address, agrees; see club.Directory. On PostgreSQL the membership row is
+// locked, so two instances resending at once queue one invitation.
 func (db *DB) QueueInvitation(ctx context.Context, userID string, inv club.Invitation, ev club.AuditEvent, allow func(last club.OutboxItem) error) error {
 	var refused error
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -65,7 +65,7 @@ func (db *DB) QueueInvitation(ctx context.Context, userID string, inv club.Invit
 }
 
 // ClubInvitations lists a page of the club's invitations, newest first;
-// see club.Outbox.
+// see club.Invitations.
 func (db *DB) ClubInvitations(ctx context.Context, clubCode string, offset, limit int) (club.InvitationPage, error) {
 	if limit <= 0 || limit > maxRecent {
 		limit = maxRecent
@@ -110,7 +110,7 @@ const failedInvitationsQuery = `
 		AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.club_code = o.club_code AND n.email = o.email AND n.id > o.id)`
 
 // FailedInvitations counts the club's members whose latest invitation was
-// given up on; see club.Outbox.
+// given up on; see club.Invitations.
 func (db *DB) FailedInvitations(ctx context.Context, clubCode string) (int, error) {
 	var n int
 	err := db.read.QueryRowContext(ctx, failedInvitationsQuery,

@@ -21,9 +21,17 @@ func inviteOf(m club.Member) club.Invitation {
 }
 
 func testQueueInvitation(t *testing.T, db *DB) {
+	q := newTxQueue(t, db)
 	queueInvitations(t, db, "org_a", 1) // user 1, with a queued invitation
 	m := mustMember(t, db, "org_a", userID(1))
 	first, _ := db.Recent(t.Context(), "org_a", 1)
+	wantJobs := func(what string, want ...int64) {
+		t.Helper()
+		if got := q.jobs(t); !slices.Equal(got, want) {
+			t.Errorf("%s: jobs = %v, want %v", what, got, want)
+		}
+	}
+	wantJobs("the first invitation", first[0].ID)
 
 	// allow sees the latest invitation; its refusal comes back as is and
 	// nothing is written.
@@ -42,6 +50,7 @@ func testQueueInvitation(t *testing.T, db *DB) {
 	if items, _ := db.Recent(t.Context(), "org_a", 10); len(items) != 1 || len(allEvents(t, db)) != 1 {
 		t.Errorf("a refused queue wrote: %d invitations, %d events", len(items), len(allEvents(t, db)))
 	}
+	wantJobs("a refused Send again", first[0].ID)
 
 	// Allowed: a new invitation and its audit row, in one go.
 	if err := db.QueueInvitation(t.Context(), m.UserID, inviteOf(m), resendEvent(m), func(club.OutboxItem) error { return nil }); err != nil {
@@ -49,8 +58,10 @@ func testQueueInvitation(t *testing.T, db *DB) {
 	}
 	items, _ := db.Recent(t.Context(), "org_a", 10)
 	if len(items) != 2 || items[0].Status != club.InvitationQueued || items[0].Invitation != inviteOf(m) {
-		t.Errorf("outbox = %+v, want the new invitation queued on top", items)
+		t.Fatalf("outbox = %+v, want the new invitation queued on top", items)
 	}
+	// Send again queues exactly one job, for the new invitation.
+	wantJobs("Send again", first[0].ID, items[0].ID)
 	if evs := allEvents(t, db); evs[0].Action != club.ActionInvitationResent || evs[0].TargetID != m.UserID {
 		t.Errorf("latest event = %+v, want invitation.resent for %s", evs[0], m.UserID)
 	}
@@ -80,18 +91,20 @@ func testQueueInvitation(t *testing.T, db *DB) {
 	if items, _ := db.Recent(t.Context(), "org_a", 10); len(items) != 2 {
 		t.Errorf("refused queues left %d invitations, want 2", len(items))
 	}
+	wantJobs("refused queues", first[0].ID, items[0].ID)
 }
 
 // testQueueInvitationRace has two instances resend to one member at once,
 // each allowing only when nothing is queued: exactly one invitation goes.
 func testQueueInvitationRace(t *testing.T, db *DB) {
+	instances := []*DB{db, reopen(t, db)}
+	q := newTxQueue(t, db, instances[1])
 	queueInvitations(t, db, "org_a", 1)
 	first, _ := db.Recent(t.Context(), "org_a", 1)
-	if err := db.MarkSent(t.Context(), first[0].ID, at(1)); err != nil {
+	if _, err := db.MarkSent(t.Context(), first[0].ID, 1, at(1)); err != nil {
 		t.Fatal(err)
 	}
 	m := mustMember(t, db, "org_a", userID(1))
-	instances := []*DB{db, reopen(t, db)}
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -125,6 +138,9 @@ func testQueueInvitationRace(t *testing.T, db *DB) {
 	if items, _ := db.Recent(t.Context(), "org_a", 10); len(items) != 2 {
 		t.Errorf("outbox has %d invitations, want 2", len(items))
 	}
+	if got, want := q.jobs(t), outboxIDs(t, db, "org_a"); !slices.Equal(got, want) {
+		t.Errorf("jobs = %v, want one per invitation %v", got, want)
+	}
 }
 
 func testClubInvitations(t *testing.T, db *DB) {
@@ -135,8 +151,8 @@ func testClubInvitations(t *testing.T, db *DB) {
 	// up on; user 3 leaves the club.
 	fail := func(id int64) {
 		t.Helper()
-		if err := db.MarkFailed(t.Context(), id, "mailbox unavailable", event("org_a", club.ActionInvitationFailed)); err != nil {
-			t.Fatal(err)
+		if ok, err := db.MarkFailed(t.Context(), id, 1, "mailbox unavailable", event("org_a", club.ActionInvitationFailed)); err != nil || !ok {
+			t.Fatalf("mark failed = %v, %v", ok, err)
 		}
 	}
 	fail(items[2].ID)

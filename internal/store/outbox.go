@@ -1,11 +1,10 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -22,114 +21,162 @@ const (
 
 const outboxColumns = `id, club_code, club_name, email, name, invited_by, status, attempts, last_error, next_attempt_at, created_at, sent_at`
 
-// enqueue queues inv, due at once.
+// InvitationQueue queues the background job that sends an invitation.
+// internal/river implements it (the store cannot import the job queue,
+// which imports the store).
+type InvitationQueue interface {
+	// EnqueueInvitationTx queues the job for the outbox item id in tx, so
+	// that the job exists if and only if tx commits.
+	EnqueueInvitationTx(ctx context.Context, tx *sql.Tx, id int64) error
+}
+
+// SetInvitationQueue makes every invitation written from now on queue its
+// job through q, in the transaction that writes it. The portal sets it once
+// its job queue exists, before it serves. An invitation written while none
+// is set (store tests, tools) is only a row: the job queue's sweep
+// (DueInvitations) queues its job later.
+func (db *DB) SetInvitationQueue(q InvitationQueue) {
+	if q == nil {
+		db.invitations.Store(nil)
+		return
+	}
+	db.invitations.Store(&q)
+}
+
+// enqueue writes inv to the outbox, due at once, and queues its job in the
+// same transaction: q must be the caller's *sql.Tx.
 func (db *DB) enqueue(ctx context.Context, q querier, inv club.Invitation, at time.Time) error {
-	_, err := q.ExecContext(ctx, `
+	var id int64
+	err := q.QueryRowContext(ctx, `
 		INSERT INTO outbox (club_code, club_name, email, name, invited_by, status, next_attempt_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)`,
-		inv.ClubCode, inv.ClubName, normalizeEmail(inv.Email), inv.Name, inv.InvitedBy, db.ts(at))
+		VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)
+		RETURNING id`,
+		inv.ClubCode, inv.ClubName, normalizeEmail(inv.Email), inv.Name, inv.InvitedBy, db.ts(at)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("queue invitation: %w", err)
 	}
-	return nil
-}
-
-// ClaimDue returns up to limit queued items due at now, oldest due first,
-// and leases them until now+lease: until then no other claim (from this
-// instance or another) returns them. Attempts is the number of outcomes
-// recorded so far; a claim does not count as one, so an item whose worker
-// died comes back with the same count when its lease runs out.
-func (db *DB) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]club.OutboxItem, error) {
-	if limit <= 0 {
-		return []club.OutboxItem{}, nil
+	queue := db.invitations.Load()
+	if queue == nil {
+		return nil
 	}
-	// PostgreSQL: rows another instance is claiming right now are skipped,
-	// not waited for. SQLite has one writer at a time, which is enough.
-	lock := ""
-	if db.dialect == DialectPostgres {
-		lock = " FOR UPDATE SKIP LOCKED"
+	tx, ok := q.(*sql.Tx)
+	if !ok {
+		return errors.New("queue invitation: the job must be queued in the invitation's transaction")
 	}
-	var items []club.OutboxItem
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `
-			UPDATE outbox SET lease_until = $1
-			WHERE id IN (
-				SELECT id FROM outbox
-				WHERE status = 'queued' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
-				ORDER BY next_attempt_at, id LIMIT $3`+lock+`)
-			RETURNING `+outboxColumns, db.ts(now.Add(lease)), db.ts(now), limit)
-		if err != nil {
-			return err
-		}
-		items, err = scanOutbox(rows)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: claim due invitations: %w", err)
-	}
-	// RETURNING promises no order.
-	slices.SortFunc(items, func(a, b club.OutboxItem) int {
-		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.ID, b.ID)
-	})
-	return items, nil
-}
-
-// MarkSent records that the item went out at at.
-func (db *DB) MarkSent(ctx context.Context, id int64, at time.Time) error {
-	err := markOutcome(ctx, db.write, `
-		UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = '', lease_until = NULL
-		WHERE id = $1`, id, db.ts(at))
-	if err != nil {
-		return fmt.Errorf("store: mark invitation sent: %w", err)
+	if err := (*queue).EnqueueInvitationTx(ctx, tx, id); err != nil {
+		return fmt.Errorf("queue invitation job: %w", err)
 	}
 	return nil
 }
 
-// MarkRetry records a failed attempt and when to try again.
-func (db *DB) MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error {
-	err := markOutcome(ctx, db.write, `
-		UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, lease_until = NULL
-		WHERE id = $1`, id, truncate(reason, maxReason), db.ts(next))
+// OutboxItem returns the outbox item id; see club.Outbox.
+func (db *DB) OutboxItem(ctx context.Context, id int64) (club.OutboxItem, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+outboxColumns+` FROM outbox WHERE id = $1`, id)
 	if err != nil {
-		return fmt.Errorf("store: mark invitation for retry: %w", err)
+		return club.OutboxItem{}, fmt.Errorf("store: outbox item: %w", err)
 	}
-	return nil
+	items, err := scanOutbox(rows)
+	if err != nil {
+		return club.OutboxItem{}, fmt.Errorf("store: outbox item: %w", err)
+	}
+	if len(items) == 0 {
+		return club.OutboxItem{}, notFound("outbox item")
+	}
+	return items[0], nil
 }
 
-// MarkFailed records a last failed attempt, gives up on the item and
-// appends ev, in one transaction.
-func (db *DB) MarkFailed(ctx context.Context, id int64, reason string, ev club.AuditEvent) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := markOutcome(ctx, tx, `
-			UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $2, lease_until = NULL
-			WHERE id = $1`, id, truncate(reason, maxReason)); err != nil {
+// The marks below record the outcome of attempt number attempt at an item,
+// fenced: they change the item only while it is queued and no attempt
+// numbered attempt or later has recorded an outcome, and then record
+// attempt as its latest. A stale attempt (one that ran on after its job
+// was handed to a newer attempt, or another instance) changes nothing and
+// gets recorded == false, so it can never turn a newer "sent" into
+// "failed", or a newer retry time into an older one.
+
+// MarkSent records that attempt sent the item at at.
+func (db *DB) MarkSent(ctx context.Context, id int64, attempt int, at time.Time) (recorded bool, err error) {
+	recorded, err = db.markOutcome(ctx, db.write, id, `
+		UPDATE outbox SET status = 'sent', sent_at = $3, attempts = $2, last_error = ''
+		WHERE id = $1 AND status = 'queued' AND attempts < $2`, id, attempt, db.ts(at))
+	if err != nil {
+		return false, fmt.Errorf("store: mark invitation sent: %w", err)
+	}
+	return recorded, nil
+}
+
+// MarkRetry records that attempt failed for reason, and when the next one
+// is due.
+func (db *DB) MarkRetry(ctx context.Context, id int64, attempt int, next time.Time, reason string) (recorded bool, err error) {
+	recorded, err = db.markOutcome(ctx, db.write, id, `
+		UPDATE outbox SET attempts = $2, last_error = $3, next_attempt_at = $4
+		WHERE id = $1 AND status = 'queued' AND attempts < $2`, id, attempt, truncate(reason, maxReason), db.ts(next))
+	if err != nil {
+		return false, fmt.Errorf("store: mark invitation for retry: %w", err)
+	}
+	return recorded, nil
+}
+
+// MarkFailed records that attempt, the last, failed for reason: the item is
+// given up on, and ev is appended in the same transaction. When the mark
+// is not recorded, ev is not appended either.
+func (db *DB) MarkFailed(ctx context.Context, id int64, attempt int, reason string, ev club.AuditEvent) (recorded bool, err error) {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		recorded, err = db.markOutcome(ctx, tx, id, `
+			UPDATE outbox SET status = 'failed', attempts = $2, last_error = $3
+			WHERE id = $1 AND status = 'queued' AND attempts < $2`, id, attempt, truncate(reason, maxReason))
+		if err != nil || !recorded {
 			return err
 		}
 		return db.appendEvent(ctx, tx, ev)
 	})
 	if err != nil {
-		return fmt.Errorf("store: mark invitation failed: %w", err)
+		return false, fmt.Errorf("store: mark invitation failed: %w", err)
 	}
-	return nil
+	return recorded, nil
 }
 
-// markOutcome runs an UPDATE of one outbox item, which must exist.
-func markOutcome(ctx context.Context, q querier, query string, args ...any) error {
+// markOutcome runs a fenced UPDATE of the outbox item id and reports
+// whether it changed the item. An item that does not exist is an error.
+func (db *DB) markOutcome(ctx context.Context, q querier, id int64, query string, args ...any) (bool, error) {
 	res, err := q.ExecContext(ctx, query, args...)
 	if err != nil {
-		return err
+		return false, err
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return err
+		return false, err
 	}
-	if n == 0 {
-		return fmt.Errorf("no such invitation: %w", club.ErrNotFound)
+	if n > 0 {
+		return true, nil
 	}
-	return nil
+	var one int
+	err = q.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE id = $1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("no such invitation: %w", club.ErrNotFound)
+	}
+	return false, err
+}
+
+// DueInvitations lists up to limit queued items whose next attempt is due
+// at now, with ids above afterID, in id order. The job queue's sweep reads
+// it to queue the job of any that has none (written before a queue was
+// set, or whose job River gave up on without recording an outcome).
+func (db *DB) DueInvitations(ctx context.Context, now time.Time, afterID int64, limit int) ([]club.OutboxItem, error) {
+	if limit <= 0 {
+		return []club.OutboxItem{}, nil
+	}
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT `+outboxColumns+` FROM outbox
+		WHERE status = 'queued' AND next_attempt_at <= $1 AND id > $2
+		ORDER BY id LIMIT $3`, db.ts(now), afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: due invitations: %w", err)
+	}
+	items, err := scanOutbox(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: due invitations: %w", err)
+	}
+	return items, nil
 }
 
 // Recent lists the club's latest invitations, newest first. Limit 0 means

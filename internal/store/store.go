@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -38,6 +39,9 @@ type DB struct {
 	// source is the URL Open was given, kept so that tests can open a second
 	// instance on the same database. It is never logged.
 	source string
+	// invitations queues the job that sends each invitation written, in the
+	// writing transaction; unset until SetInvitationQueue (outbox.go).
+	invitations atomic.Pointer[InvitationQueue]
 }
 
 var (
