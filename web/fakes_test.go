@@ -23,8 +23,10 @@ type memDirectory struct {
 	stale   map[string]time.Time
 	audit   []club.AuditEvent
 	// outbox is every invitation queued, oldest first; tests set statuses.
-	outbox []club.OutboxItem
-	writes atomic.Int64
+	outbox  []club.OutboxItem
+	writes  atomic.Int64
+	version atomic.Int64
+	locks   sync.Map // key -> chan struct{}: one holder per key
 }
 
 func newMemDirectory() *memDirectory {
@@ -242,7 +244,7 @@ func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev c
 	return nil
 }
 
-func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
+func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ club.Version, _ time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
 	d.writes.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -487,33 +489,42 @@ func (f *fakeFresh) markStale(userID string, at time.Time) {
 	f.stale[userID] = at
 }
 
-// memRecords is an in-memory session.Records.
+// memRecords is an in-memory session.Records. Like the store, it saves
+// only over the version loaded and never writes an ended id again.
 type memRecords struct {
-	mu   sync.Mutex
-	rows map[string]memRow
+	mu    sync.Mutex
+	rows  map[string]memRow
+	ended map[string]bool
 }
 
 type memRow struct {
 	data    []byte
 	expires time.Time
+	version int64
 }
 
-func newMemRecords() *memRecords { return &memRecords{rows: map[string]memRow{}} }
+func newMemRecords() *memRecords {
+	return &memRecords{rows: map[string]memRow{}, ended: map[string]bool{}}
+}
 
-func (m *memRecords) LoadSession(_ context.Context, id string) ([]byte, time.Time, error) {
+func (m *memRecords) LoadSession(_ context.Context, id string) ([]byte, time.Time, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.rows[id]
 	if !ok {
-		return nil, time.Time{}, fmt.Errorf("mem: session: %w", club.ErrNotFound)
+		return nil, time.Time{}, 0, fmt.Errorf("mem: session: %w", club.ErrNotFound)
 	}
-	return r.data, r.expires, nil
+	return r.data, r.expires, r.version, nil
 }
 
-func (m *memRecords) SaveSession(_ context.Context, id string, data []byte, expires time.Time) error {
+func (m *memRecords) SaveSession(_ context.Context, id string, data []byte, expires time.Time, version int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.rows[id] = memRow{data: slices.Clone(data), expires: expires}
+	// A missing row is at version 0, so only a new id creates one.
+	if m.ended[id] || m.rows[id].version != version {
+		return club.Errorf(club.ECONFLICT, "mem: stale session")
+	}
+	m.rows[id] = memRow{data: slices.Clone(data), expires: expires, version: version + 1}
 	return nil
 }
 
@@ -521,6 +532,7 @@ func (m *memRecords) DeleteSession(_ context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.rows, id)
+	m.ended[id] = true
 	return nil
 }
 
@@ -591,4 +603,66 @@ func (m *memMailbox) Message(_ context.Context, id int64) (club.Mail, error) {
 		}
 	}
 	return club.Mail{}, fmt.Errorf("mem: mail: %w", club.ErrNotFound)
+}
+
+// The ordered-write half of club.Directory; the store's suite proves the
+// ordering, so the fake applies in call order.
+
+func (d *memDirectory) BeginRead(context.Context) (club.Version, error) {
+	return club.Version(d.version.Add(1)), nil
+}
+
+func (d *memDirectory) ApplyPerson(context.Context, club.Version, club.PersonFacts) (bool, error) {
+	d.writes.Add(1)
+	return false, nil
+}
+
+func (d *memDirectory) ApplyClub(_ context.Context, _ club.Version, c club.Club, deleted bool) error {
+	d.writes.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if deleted {
+		delete(d.clubs, c.Code)
+	} else {
+		d.clubs[c.Code] = c
+	}
+	return nil
+}
+
+func (d *memDirectory) KeptClubs(_ context.Context, codes []string) ([]string, error) {
+	return codes, nil
+}
+
+func (d *memDirectory) StartAdd(context.Context, string, string) error    { return nil }
+func (d *memDirectory) StartChange(context.Context, string, string) error { return nil }
+
+func (d *memDirectory) FinishAdd(_ context.Context, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
+	d.mu.Lock()
+	cur, ok := d.members[m.ClubCode+"/"+m.UserID]
+	d.mu.Unlock()
+	if ok && !cur.Pending {
+		return false, nil
+	}
+	return true, d.SaveMember(context.Background(), m, &ev, inv)
+}
+
+func (d *memDirectory) Lock(ctx context.Context, key string) (func(), error) {
+	v, _ := d.locks.LoadOrStore(key, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (k *fakeKinde) PersonClubs(context.Context, string) (club.Person, []string, error) {
+	k.calls.Add(1)
+	return club.Person{}, nil, errNotFaked
+}
+
+func (k *fakeKinde) Club(context.Context, string) (club.Club, error) {
+	k.calls.Add(1)
+	return club.Club{}, errNotFaked
 }

@@ -39,7 +39,7 @@ func BenchmarkMembersPage10k(b *testing.B) {
 			Roles: roles, JoinedAt: t0.Add(time.Duration(i) * time.Hour)})
 	}
 	ms = append(ms, club.Member{ClubCode: riverside, UserID: "kp_olivia", Email: "olivia@example.org", FirstName: "Olivia", LastName: "Hart", Roles: []string{club.RoleOwner}, JoinedAt: t0})
-	if _, err := db.ReplaceMembers(b.Context(), club.Club{Code: riverside, Name: "Riverside Rowing Club"}, ms, time.Now(), func(club.SyncChanges) *club.AuditEvent { return nil }); err != nil {
+	if _, err := db.ReplaceMembers(b.Context(), club.Club{Code: riverside, Name: "Riverside Rowing Club"}, ms, 1, time.Now(), func(club.SyncChanges) *club.AuditEvent { return nil }); err != nil {
 		b.Fatal(err)
 	}
 	e := newEnv(b, func(d *Deps) { d.Directory = db; d.Freshness = db; d.Invitations = db })

@@ -17,7 +17,8 @@ import (
 )
 
 // newJobs wires the background jobs (River) to the portal's parts: webhook
-// events go to the directory, invitation passes to the mail worker,
+// events go to the directory, each invitation's attempts to the mail worker
+// (with its retry policy), the invitation sweep to the outbox,
 // reconciliation to the club service, bulk imports to importRun (the
 // importer's resumable run).
 func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, worker *mail.Worker,
@@ -27,15 +28,10 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 		Dialect: db.Dialect(),
 		Inbox:   db,
 		Handlers: river.Handlers{
-			Webhook: func(ctx context.Context, ev club.KindeEvent) error {
-				_, err := db.ApplyKindeEvent(ctx, ev)
-				return err
-			},
-			Invitations: func(ctx context.Context) error {
-				_, err := worker.RunOnce(ctx)
-				return err
-			},
-			Clubs: db.KnownClubs,
+			Webhook:        svc.HandleKindeEvent,
+			Invitation:     worker.Deliver,
+			DueInvitations: db.DueInvitations,
+			Clubs:          db.KnownClubs,
 			Reconcile: func(ctx context.Context, c club.Club) error {
 				_, err := svc.Reconcile(ctx, c)
 				return err
@@ -46,9 +42,12 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 			},
 			Import: importRun,
 		},
-		Logger:         logger,
-		Registerer:     reg,
-		ReconcileEvery: cfg.ReconcileEvery, // 0 is off in both
+		// The job waits what the mail worker records as the next try.
+		InvitationAttempts: mail.DefaultMaxAttempts,
+		InvitationBackoff:  worker.Backoff,
+		Logger:             logger,
+		Registerer:         reg,
+		ReconcileEvery:     cfg.ReconcileEvery, // 0 is off in both
 	}
 	if db.Dialect() == store.DialectPostgres {
 		rc.PostgresURL = cfg.DatabaseURL

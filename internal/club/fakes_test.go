@@ -26,6 +26,8 @@ type memDirectory struct {
 	created    map[string]time.Time
 	stale      map[string]time.Time
 	writes     int
+	version    club.Version
+	locks      map[string]chan struct{} // Lock: one holder per key
 }
 
 func newMemDirectory() *memDirectory {
@@ -122,7 +124,7 @@ func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev c
 	return nil
 }
 
-func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
+func (d *memDirectory) ReplaceMembers(_ context.Context, c club.Club, ms []club.Member, _ club.Version, _ time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.writes++
@@ -401,4 +403,134 @@ func (k *fakeKinde) Roles(context.Context) ([]club.Role, error) { return testRol
 var testRoles = []club.Role{
 	{Key: club.RoleAdmin, Name: "Admin"}, {Key: club.RoleCoach, Name: "Coach"},
 	{Key: club.RoleMember, Name: "Member"}, {Key: club.RoleOwner, Name: "Owner"},
+}
+
+// The ordered-write half of club.Directory. The fake applies everything in
+// call order; the store's suite proves the ordering itself.
+
+func (d *memDirectory) BeginRead(context.Context) (club.Version, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.version++
+	return d.version, nil
+}
+
+func (d *memDirectory) ApplyPerson(_ context.Context, _ club.Version, f club.PersonFacts) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	for k, m := range d.members {
+		if m.UserID != f.Person.ID {
+			continue
+		}
+		roles, in := f.Clubs[m.ClubCode]
+		switch {
+		case f.Gone || !in:
+			delete(d.members, k)
+		default:
+			m.Roles = slices.Sorted(slices.Values(roles))
+			d.members[k] = m
+		}
+	}
+	return false, nil
+}
+
+func (d *memDirectory) ApplyClub(_ context.Context, _ club.Version, c club.Club, deleted bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	if deleted {
+		delete(d.clubs, c.Code)
+		return nil
+	}
+	d.clubs[c.Code] = c
+	return nil
+}
+
+func (d *memDirectory) KeptClubs(_ context.Context, codes []string) ([]string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, code := range codes {
+		_, known := d.clubs[code]
+		for _, m := range d.members {
+			known = known || m.ClubCode == code
+		}
+		if known {
+			out = append(out, code)
+		}
+	}
+	return out, nil
+}
+
+func (d *memDirectory) StartAdd(context.Context, string, string) error    { return nil }
+func (d *memDirectory) StartChange(context.Context, string, string) error { return nil }
+
+func (d *memDirectory) FinishAdd(_ context.Context, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if cur, ok := d.members[m.ClubCode+"/"+m.UserID]; ok && !cur.Pending {
+		return false, nil
+	}
+	d.writes++
+	d.people[m.Email] = club.Person{ID: m.UserID, Email: m.Email}
+	d.members[m.ClubCode+"/"+m.UserID] = m
+	d.audit = append(d.audit, ev)
+	if inv != nil {
+		d.queue(*inv)
+	}
+	return true, nil
+}
+
+func (d *memDirectory) Lock(ctx context.Context, key string) (func(), error) {
+	d.mu.Lock()
+	if d.locks == nil {
+		d.locks = map[string]chan struct{}{}
+	}
+	ch := d.locks[key]
+	if ch == nil {
+		ch = make(chan struct{}, 1)
+		d.locks[key] = ch
+	}
+	d.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (k *fakeKinde) PersonClubs(_ context.Context, id string) (club.Person, []string, error) {
+	if err := k.call("PersonClubs"); err != nil {
+		return club.Person{}, nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, p := range k.users {
+		if p.ID != id {
+			continue
+		}
+		var codes []string
+		for code, ms := range k.orgs {
+			if _, ok := ms[id]; ok {
+				codes = append(codes, code)
+			}
+		}
+		slices.Sort(codes)
+		return p, codes, nil
+	}
+	return club.Person{}, nil, fmt.Errorf("fake: person: %w", club.ErrNotFound)
+}
+
+func (k *fakeKinde) Club(_ context.Context, code string) (club.Club, error) {
+	if err := k.call("Club"); err != nil {
+		return club.Club{}, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.orgs[code]; !ok {
+		return club.Club{}, fmt.Errorf("fake: club: %w", club.ErrNotFound)
+	}
+	return club.Club{Code: code, Name: k.names[code]}, nil
 }

@@ -1,7 +1,6 @@
 package club
 
 import (
-	"context"
 	"time"
 )
 
@@ -63,15 +62,4 @@ type ClubRoles struct {
 type ClubChange struct {
 	Club    Club
 	Deleted bool
-}
-
-// KindeChanges applies Kinde's reported changes to the directory.
-// Implementation: internal/store.
-//
-// Applying is idempotent, and an event older than the last one applied for
-// the same person (or club) changes nothing, so repeated and out-of-order
-// deliveries leave the state of the newest event. applied is false when the
-// event was older and so ignored.
-type KindeChanges interface {
-	ApplyKindeEvent(ctx context.Context, ev KindeEvent) (applied bool, err error)
 }

@@ -28,11 +28,42 @@ type Directory interface {
 	// DeleteMember removes a membership and appends ev, in one transaction.
 	// Deleting a membership that does not exist is not an error.
 	DeleteMember(ctx context.Context, clubCode, userID string, ev AuditEvent) error
-	// ReplaceMembers makes the club's members exactly ms (as Kinde has them)
-	// and records when that happened, in one transaction that also appends
-	// the audit row event returns for what changed (none when it returns
-	// nil). It returns what changed.
-	ReplaceMembers(ctx context.Context, c Club, ms []Member, syncedAt time.Time, event func(SyncChanges) *AuditEvent) (SyncChanges, error)
+	// ReplaceMembers writes a snapshot of the club's members, ms, as a read
+	// of Kinde that started at version v listed them, and records when that
+	// happened, in one transaction that also appends the audit row event
+	// returns for what changed (none when it returns nil). Memberships
+	// written after v, and adds under way, are kept as they are. It
+	// returns what changed.
+	ReplaceMembers(ctx context.Context, c Club, ms []Member, v Version, syncedAt time.Time, event func(SyncChanges) *AuditEvent) (SyncChanges, error)
+	// BeginRead returns the version of a read of Kinde that starts now:
+	// what it finds is newer than every write recorded before.
+	BeginRead(ctx context.Context) (Version, error)
+	// ApplyPerson writes what a re-read of one person in Kinde, started at
+	// version v, found, where it is newer than what the directory has.
+	// stale is true when it passed over facts that differ from the
+	// directory's because another read overlapped this one: the caller
+	// reads again.
+	ApplyPerson(ctx context.Context, v Version, f PersonFacts) (stale bool, err error)
+	// ApplyClub writes what a re-read of a club in Kinde, started at
+	// version v, found: its name, or that it is gone (deleted).
+	ApplyClub(ctx context.Context, v Version, c Club, deleted bool) error
+	// KeptClubs returns those of codes whose members the portal keeps.
+	KeptClubs(ctx context.Context, codes []string) ([]string, error)
+	// StartAdd records that an add of email to the club is under way, so
+	// that what Kinde shows of it meanwhile stays unlisted.
+	StartAdd(ctx context.Context, clubCode, email string) error
+	// StartChange records that the portal is changing userID's membership
+	// of the club (roles, removal), so that what Kinde shows of it before
+	// the portal saves it writes no activity row of Kinde's.
+	StartChange(ctx context.Context, clubCode, userID string) error
+	// FinishAdd lists m as a member once Kinde has them with their roles,
+	// appends ev and queues inv (when non-nil), in one transaction. Exactly
+	// one caller finishes an add: finished is false, and nothing is
+	// written, when m was listed already.
+	FinishAdd(ctx context.Context, m Member, ev AuditEvent, inv *Invitation) (finished bool, err error)
+	// Lock takes the lock named key, shared by every portal instance,
+	// waiting for whoever holds it, and returns its release.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
 	// SaveClub records a club created through the portal by creatorID, and
 	// appends ev.
 	SaveClub(ctx context.Context, c Club, creatorID string, ev AuditEvent) error
@@ -83,6 +114,11 @@ type Kinde interface {
 	CreateClub(ctx context.Context, name string) (Club, error)
 	// RenameClub changes a club's name.
 	RenameClub(ctx context.Context, clubCode, name string) error
+	// PersonClubs re-reads a person: who they are and the codes of every
+	// club they are in. ErrNotFound when Kinde no longer has them.
+	PersonClubs(ctx context.Context, userID string) (Person, []string, error)
+	// Club re-reads a club. ErrNotFound when Kinde no longer has it.
+	Club(ctx context.Context, code string) (Club, error)
 	// ClubMembers lists all of a club's members, following every page.
 	ClubMembers(ctx context.Context, clubCode string) ([]Member, error)
 	// Roles lists the roles defined in Kinde (shared by every club).
@@ -96,17 +132,28 @@ type AuditLog interface {
 	Events(ctx context.Context, q AuditQuery) (AuditPage, error)
 }
 
-// Outbox holds invitation emails until they are sent. Items are queued by
-// Directory.SaveMember; a worker claims the due ones and marks the result.
+// Outbox holds invitation emails until they are sent. The Directory writes
+// an item, and queues the background job that sends it, in the transaction
+// that adds the member (or resends); each attempt of that job reads the item
+// and records its outcome. Implementation: internal/store.
+//
+// The marks are fenced by attempt, the job's attempt number (counting from
+// 1): one changes the item only while it is queued and no attempt numbered
+// attempt or later has recorded an outcome. Otherwise nothing changes and
+// recorded is false: the attempt is stale, and a newer one owns the item.
+// Marking an item that does not exist returns ErrNotFound.
 type Outbox interface {
-	// ClaimDue returns up to limit queued items whose next attempt is due at
-	// now, and hides them from other workers for lease.
-	ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error)
-	MarkSent(ctx context.Context, id int64, at time.Time) error
-	// MarkRetry records a failed attempt and when to try again.
-	MarkRetry(ctx context.Context, id int64, next time.Time, reason string) error
-	// MarkFailed gives up on an item and appends ev, in one transaction.
-	MarkFailed(ctx context.Context, id int64, reason string, ev AuditEvent) error
+	// OutboxItem returns an item; ErrNotFound when there is none.
+	OutboxItem(ctx context.Context, id int64) (OutboxItem, error)
+	// MarkSent records that attempt sent the item at at.
+	MarkSent(ctx context.Context, id int64, attempt int, at time.Time) (recorded bool, err error)
+	// MarkRetry records that attempt failed for reason and when the next
+	// one is due.
+	MarkRetry(ctx context.Context, id int64, attempt int, next time.Time, reason string) (recorded bool, err error)
+	// MarkFailed records that attempt, the last, failed for reason: the
+	// item is given up on and ev appended, in one transaction (ev only when
+	// recorded).
+	MarkFailed(ctx context.Context, id int64, attempt int, reason string, ev AuditEvent) (recorded bool, err error)
 }
 
 // Invitations is what a club's admins see of its invitation emails.

@@ -17,7 +17,7 @@ type Service struct {
 	kinde  Kinde
 	now    func() time.Time
 	logger *slog.Logger
-	locks  keyLock
+	locks  keyLock // only for the creator's double submit of "create club"
 	pace   *pacer
 }
 
@@ -60,7 +60,11 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles 
 	if slices.Contains(in.Roles, RoleOwner) && !actor.IsOwner() {
 		return AddResult{}, forbiddenOwnerRole()
 	}
-	unlock := s.locks.lock(c.Code + "\x00" + in.Email)
+	// One add per email and club at a time, across every instance.
+	unlock, err := s.dir.Lock(ctx, "add\x00"+c.Code+"\x00"+in.Email)
+	if err != nil {
+		return AddResult{}, fmt.Errorf("club: add member: %w", err)
+	}
 	defer unlock()
 
 	start := s.pace.clock()
@@ -82,14 +86,26 @@ func (s *Service) addMember(ctx context.Context, actor Actor, c Club, in AddMemb
 		case err == nil && !m.Pending:
 			return AddResult{Member: m, AlreadyMember: true}, 0, nil
 		case err == nil && m.Pending:
+			if err := s.dir.StartAdd(ctx, c.Code, in.Email); err != nil {
+				return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
+			}
 			res, err := s.finishPending(ctx, actor, c, m, in)
 			return res, 1, err
 		case !errors.Is(err, ErrNotFound):
 			return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
 		}
+		if err := s.dir.StartAdd(ctx, c.Code, in.Email); err != nil {
+			return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
+		}
 		res, err := s.attach(ctx, actor, c, person, in)
 		return res, 1, err
 	case !errors.Is(err, ErrNotFound):
+		return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
+	}
+	// From here on Kinde may show the membership before the add is done:
+	// record that it is this add's, so a webhook's re-read keeps it
+	// unlisted and out of the club's activity until the add finishes.
+	if err := s.dir.StartAdd(ctx, c.Code, in.Email); err != nil {
 		return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
 	}
 
@@ -173,11 +189,21 @@ func (s *Service) finishPending(ctx context.Context, actor Actor, c Club, m Memb
 	return s.saveAdded(ctx, actor, c, m)
 }
 
+// saveAdded lists the member, writes the audit row and queues the
+// invitation, unless the same add was finished already (by another
+// instance): then the add answers "already a member" and writes nothing.
 func (s *Service) saveAdded(ctx context.Context, actor Actor, c Club, m Member) (AddResult, error) {
 	ev := s.event(actor, c, ActionMemberAdded, m, "roles "+joinRoles(m.Roles))
 	inv := invitationFor(c, m, actor.Name)
-	if err := s.dir.SaveMember(ctx, m, &ev, &inv); err != nil {
+	finished, err := s.dir.FinishAdd(ctx, m, ev, &inv)
+	if err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
+	}
+	if !finished {
+		if cur, err := s.dir.Member(ctx, c.Code, m.UserID); err == nil {
+			m = cur
+		}
+		return AddResult{Member: m, AlreadyMember: true}, nil
 	}
 	return AddResult{Member: m}, nil
 }
@@ -205,7 +231,10 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 	if err != nil {
 		return Member{}, err
 	}
-	unlock := s.locks.lock(c.Code + "\x00member\x00" + userID)
+	unlock, err := s.lockClub(ctx, c)
+	if err != nil {
+		return Member{}, err
+	}
 	defer unlock()
 	m, err := s.member(ctx, c, userID)
 	if err != nil {
@@ -222,6 +251,9 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 	}
 	if len(grant) == 0 && len(revoke) == 0 {
 		return m, nil
+	}
+	if err := s.dir.StartChange(ctx, c.Code, userID); err != nil {
+		return Member{}, fmt.Errorf("club: change roles: %w", err)
 	}
 	if len(grant) > 0 {
 		if err := s.kinde.GrantRoles(ctx, c.Code, userID, grant); err != nil {
@@ -249,7 +281,10 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 // RemoveMember removes a member from the club. The last owner cannot be
 // removed, and only owners remove owners.
 func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID string) (Member, error) {
-	unlock := s.locks.lock(c.Code + "\x00member\x00" + userID)
+	unlock, err := s.lockClub(ctx, c)
+	if err != nil {
+		return Member{}, err
+	}
 	defer unlock()
 	m, err := s.member(ctx, c, userID)
 	if err != nil {
@@ -262,6 +297,9 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID 
 		if err := s.keepAnOwner(ctx, c); err != nil {
 			return Member{}, err
 		}
+	}
+	if err := s.dir.StartChange(ctx, c.Code, userID); err != nil {
+		return Member{}, fmt.Errorf("club: remove member: %w", err)
 	}
 	if err := s.kinde.RemoveMember(ctx, c.Code, userID); err != nil && !errors.Is(err, ErrNotFound) {
 		return Member{}, kindeError("remove member", err)
@@ -294,6 +332,12 @@ func (s *Service) Reconcile(ctx context.Context, c Club) (SyncChanges, error) {
 }
 
 func (s *Service) sync(ctx context.Context, actor Actor, c Club, always bool) (int, SyncChanges, error) {
+	// The version comes before the read: the snapshot speaks only for what
+	// the directory learned before it started.
+	v, err := s.dir.BeginRead(ctx)
+	if err != nil {
+		return 0, SyncChanges{}, fmt.Errorf("club: sync: %w", err)
+	}
 	ms, err := s.kinde.ClubMembers(ctx, c.Code)
 	if err != nil {
 		return 0, SyncChanges{}, kindeError("sync club", err)
@@ -303,7 +347,7 @@ func (s *Service) sync(ctx context.Context, actor Actor, c Club, always bool) (i
 		ms[i].Roles = sortedCopy(ms[i].Roles)
 	}
 	now := s.now().UTC()
-	changes, err := s.dir.ReplaceMembers(ctx, c, ms, now, func(ch SyncChanges) *AuditEvent {
+	changes, err := s.dir.ReplaceMembers(ctx, c, ms, v, now, func(ch SyncChanges) *AuditEvent {
 		if !always && ch.None() {
 			return nil
 		}
@@ -392,6 +436,18 @@ func (s *Service) member(ctx context.Context, c Club, userID string) (Member, er
 		return Member{}, fmt.Errorf("club: member: %w", err)
 	}
 	return m, nil
+}
+
+// lockClub takes the club's lock, held by every instance while it checks
+// and changes who holds which role, so that "at least one owner" is read
+// and acted on as one step: two owners demoting each other at once cannot
+// both succeed.
+func (s *Service) lockClub(ctx context.Context, c Club) (func(), error) {
+	unlock, err := s.dir.Lock(ctx, "club\x00"+c.Code)
+	if err != nil {
+		return nil, fmt.Errorf("club: lock club: %w", err)
+	}
+	return unlock, nil
 }
 
 func (s *Service) keepAnOwner(ctx context.Context, c Club) error {

@@ -19,11 +19,13 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/prometheus/client_golang/prometheus"
+	riverqueue "github.com/riverqueue/river"
 
 	"github.com/clubhouse/clubhouse/internal/club"
 	"github.com/clubhouse/clubhouse/internal/kinde"
 	"github.com/clubhouse/clubhouse/internal/kinde/emulator"
 	"github.com/clubhouse/clubhouse/internal/kinde/emulator/emulatortest"
+	"github.com/clubhouse/clubhouse/internal/mail"
 	"github.com/clubhouse/clubhouse/internal/store"
 	"github.com/clubhouse/clubhouse/static"
 	"github.com/clubhouse/clubhouse/web"
@@ -38,6 +40,8 @@ type instance struct {
 	jobs *Jobs
 	// imports records which import ids this instance ran.
 	imports chan int64
+	// done receives the instance's job completions.
+	done <-chan *riverqueue.Event
 }
 
 // cluster is several instances behind a round-robin load balancer with
@@ -52,6 +56,9 @@ type cluster struct {
 	applied  atomic.Int64 // webhook events applied, over all instances
 	// appliedIDs receives the event id of each webhook applied.
 	appliedIDs chan string
+	// invitations receives the address of each invitation email sent, by
+	// any instance.
+	invitations chan string
 }
 
 type recordedWebhook struct {
@@ -68,7 +75,7 @@ func startCluster(t *testing.T, n int) *cluster {
 		t.Fatal(err)
 	}
 	lbURL := "http://" + ln.Addr().String()
-	c := &cluster{lb: lbURL, appliedIDs: make(chan string, 100)}
+	c := &cluster{lb: lbURL, appliedIDs: make(chan string, 100), invitations: make(chan string, 100)}
 	c.emu = emulatortest.Start(t, emulatortest.WithSeed(func(s *emulator.Seed) {
 		for i := range s.Apps {
 			if s.Apps[i].Name == emulator.SeedPortalApp {
@@ -95,9 +102,10 @@ func startCluster(t *testing.T, n int) *cluster {
 			t.Fatal(err)
 		}
 		db := in.db
+		svc := club.NewService(db, admin, nil, nil)
 		in.jobs = newJobs(t, d, db, Handlers{
 			Webhook: func(ctx context.Context, ev club.KindeEvent) error {
-				_, err := db.ApplyKindeEvent(ctx, ev)
+				err := svc.HandleKindeEvent(ctx, ev)
 				if err == nil {
 					c.applied.Add(1)
 					c.appliedIDs <- ev.ID
@@ -105,14 +113,20 @@ func startCluster(t *testing.T, n int) *cluster {
 				return err
 			},
 			Import: func(_ context.Context, id int64) error { in.imports <- id; return nil },
+			Invitation: mail.NewWorker(db, sendFunc(func(_ context.Context, m mail.Message) error {
+				c.invitations <- m.To
+				return nil
+			}), renderPlain, mail.WorkerConfig{BaseURL: lbURL}).Deliver,
 		}, func(cfg *Config) { cfg.ID = in.name })
+		db.SetInvitationQueue(in.jobs)
+		in.done = completions(t, in.jobs)
 		start(t, in.jobs)
 		reg := prometheus.NewRegistry()
 		h := web.NewServer(web.Deps{
 			PublicURL: lbURL, KindeIssuer: c.emu.Issuer(),
 			Service: club.NewService(db, admin, nil, nil), Directory: db, AuditLog: db, Invitations: db,
 			Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
-			Registerer: reg, Gatherer: reg, Ready: db.Ping, Notify: in.jobs.NotifyInvitations,
+			Registerer: reg, Gatherer: reg, Ready: db.Ping,
 			Webhooks: in.jobs, WebhookVerifier: kinde.NewWebhookVerifier(c.emu.Issuer(), nil), Imports: in.jobs,
 			Importer: club.NewImporter(db, db, admin, nil, nil),
 		})
@@ -303,6 +317,48 @@ func TestSeveralInstances(t *testing.T) {
 		if _, err := b.db.Member(ctx, emulator.SeedRiversideOrgCode, u.ID); err != nil {
 			t.Errorf("instance b: %v", err)
 		}
+	})
+
+	t.Run("each invitation goes out once", func(t *testing.T) {
+		// Written on either instance, each invitation's job runs on one.
+		const n = 20
+		ids := map[int64]bool{}
+		for i := range n {
+			ids[invite(t, c.instances[i%2].db, 100+i)] = true
+		}
+		sent := map[string]int{}
+		for range n {
+			sent[receive(t, c.invitations, "an invitation email")]++
+		}
+		for i := range n {
+			if email := guest(100 + i).Email; sent[email] != 1 {
+				t.Errorf("%s got %d invitations, want 1", email, sent[email])
+			}
+		}
+		// Once every job has finished, each invitation is recorded sent by
+		// its first attempt, and no other email went out.
+		for left := n; left > 0; {
+			var ev *riverqueue.Event
+			select {
+			case ev = <-a.done:
+			case ev = <-b.done:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("timed out waiting for %d invitation jobs", left)
+			}
+			if ev.Job != nil && ev.Job.Kind == KindInvitation {
+				left--
+			}
+		}
+		items, err := a.db.Recent(ctx, "org_a", n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			if !ids[it.ID] || it.Status != club.InvitationSent || it.Attempts != 1 {
+				t.Errorf("invitation %d = %s after %d attempts, want sent by the first", it.ID, it.Status, it.Attempts)
+			}
+		}
+		none(t, c.invitations, "another invitation email")
 	})
 
 	t.Run("each job runs once", func(t *testing.T) {

@@ -77,7 +77,7 @@ func seedClub(tb testing.TB, db *DB, code string, n int) {
 		}
 	}
 	ev := club.AuditEvent{ClubCode: code, Action: club.ActionClubSynced}
-	if _, err := db.ReplaceMembers(tb.Context(), club.Club{Code: code, Name: code}, ms, time.Now(), always(ev)); err != nil {
+	if _, err := db.ReplaceMembers(tb.Context(), club.Club{Code: code, Name: code}, ms, readVersion(tb, db), time.Now(), always(ev)); err != nil {
 		tb.Fatalf("seed %s: %v", code, err)
 	}
 }

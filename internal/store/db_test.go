@@ -161,7 +161,7 @@ func TestOpenSQLiteMemory(t *testing.T) {
 	// for another.
 	ev := event("org_a", club.ActionClubSynced)
 	ms := []club.Member{newMember("org_a", 1, "Ana", "Alves", club.RoleOwner), newMember("org_a", 2, "Bruno", "Brito", club.RoleMember)}
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, at(1), always(ev)); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, readVersion(t, db), at(1), always(ev)); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 	inv := &club.Invitation{ClubCode: "org_a", Email: "c@example.org"}
@@ -171,13 +171,13 @@ func TestOpenSQLiteMemory(t *testing.T) {
 	if p, err := db.Members(t.Context(), "org_a", club.MemberQuery{Limit: 2}); err != nil || p.Total != 3 {
 		t.Errorf("members = %+v, %v", p, err)
 	}
-	if items, err := db.ClaimDue(t.Context(), at(100), 5, time.Minute); err != nil || len(items) != 1 {
-		t.Errorf("claim = %+v, %v", items, err)
+	if items, err := db.DueInvitations(t.Context(), at(100), 0, 5); err != nil || len(items) != 1 {
+		t.Errorf("due invitations = %+v, %v", items, err)
 	}
-	if err := db.SaveSession(t.Context(), "s", []byte("x"), db.now().Add(time.Hour)); err != nil {
+	if err := db.SaveSession(t.Context(), "s", []byte("x"), db.now().Add(time.Hour), 0); err != nil {
 		t.Fatalf("save session: %v", err)
 	}
-	if _, _, err := db.LoadSession(t.Context(), "s"); err != nil {
+	if _, _, _, err := db.LoadSession(t.Context(), "s"); err != nil {
 		t.Errorf("load session from memory db: %v", err)
 	}
 }
@@ -213,4 +213,15 @@ func TestSQLitePragmas(t *testing.T) {
 	if got, want := db.write.Stats().MaxOpenConnections, 1; got != want {
 		t.Errorf("write pool MaxOpenConnections = %d, want %d", got, want)
 	}
+}
+
+// readVersion takes a directory version, as a read of Kinde starting now
+// would.
+func readVersion(tb testing.TB, db *DB) club.Version {
+	tb.Helper()
+	v, err := db.BeginRead(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }

@@ -20,7 +20,6 @@ const (
 //   - generated parameter lists (DB.params);
 //   - the substring test of a member search (DB.contains);
 //   - the append-only trigger on audit_events (migrate.go, version 2);
-//   - ClaimDue's FOR UPDATE SKIP LOCKED (outbox.go);
 //   - the FOR UPDATE on a Kinde event mark (DB.forUpdate, kinde_events.go);
 //   - connection setup: SQLite's pragmas and single writer, PostgreSQL's
 //     migration lock (store.go, migrate.go).
@@ -39,6 +38,10 @@ func typeTokens(dialect string) *strings.Replacer {
 			// Sort keys compare byte by byte whatever the database's
 			// locale, so both databases list members in the same order.
 			"{{key}}", `TEXT COLLATE "C"`,
+			// A sequence hands out directory versions without a row
+			// lock, so writers in different clubs never wait on it.
+			"{{version_counter}}", "CREATE SEQUENCE directory_version;",
+			"{{drop_version_counter}}", "DROP SEQUENCE directory_version;",
 		)
 	}
 	return strings.NewReplacer(
@@ -50,6 +53,9 @@ func typeTokens(dialect string) *strings.Replacer {
 		"{{bytes}}", "BLOB",
 		// SQLite compares text byte by byte already.
 		"{{key}}", "TEXT",
+		// One row counts up; SQLite's single writer serializes it anyway.
+		"{{version_counter}}", "CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);\nINSERT INTO directory_version (id, n) VALUES (1, 0);",
+		"{{drop_version_counter}}", "DROP TABLE directory_version;",
 	)
 }
 

@@ -178,22 +178,28 @@ func (db *DB) CountWithRole(ctx context.Context, clubCode, roleKey string) (int,
 	return n, nil
 }
 
-// SaveMember upserts the person and the membership as m has them, appends
-// ev (when non-nil) and queues inv (when non-nil), in one transaction. A
-// zero JoinedAt keeps the stored one (now, for a new membership); an empty
-// Email keeps the address the directory knows. When another user id holds
-// m's email, m's id takes it over.
+// SaveMember writes the membership as m has it, as the portal's own change
+// that Kinde has just made, appends ev (when non-nil) and queues inv (when
+// non-nil), in one transaction. Its version is taken last, so it is newer
+// than every read of Kinde started before. A zero JoinedAt keeps the stored
+// one (now, for a new membership); an empty Email keeps the address the
+// directory knows. When another user id holds m's email, m's id takes it
+// over.
 func (db *DB) SaveMember(ctx context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
 	if m.ClubCode == "" || m.UserID == "" {
 		return errors.New("store: save member: club code and user id are required")
 	}
 	now := db.now().UTC()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		cur, err := db.loadMembers(ctx, tx, m.ClubCode, []string{m.UserID})
+		v, err := db.nextVersion(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if _, err := db.writeMembers(ctx, tx, m.ClubCode, []club.Member{m}, cur, false, now); err != nil {
+		if _, _, err := db.applyFacts(ctx, tx, factWrite{clubCode: m.ClubCode, version: v, source: fromPortal,
+			facts: []fact{{m: m}}, at: now}); err != nil {
+			return err
+		}
+		if err := db.endChange(ctx, tx, m.ClubCode, userSubject(m.UserID)); err != nil {
 			return err
 		}
 		queuedAt := now
@@ -218,13 +224,22 @@ func (db *DB) SaveMember(ctx context.Context, m club.Member, ev *club.AuditEvent
 	return nil
 }
 
-// DeleteMember removes the membership (and its roles) and appends ev, in one
-// transaction. A membership that does not exist is not an error. The person
-// stays known: they may be in other clubs, or come back.
+// DeleteMember removes the membership (and its roles), as the portal's own
+// change that Kinde has just made, and appends ev, in one transaction. It
+// leaves a tombstone, so a read of Kinde started before cannot bring the
+// membership back. A membership that does not exist is not an error. The
+// person stays known: they may be in other clubs, or come back.
 func (db *DB) DeleteMember(ctx context.Context, clubCode, userID string, ev club.AuditEvent) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		// membership_roles rows go with it (ON DELETE CASCADE).
-		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE club_code = $1 AND user_id = $2`, clubCode, userID); err != nil {
+		v, err := db.nextVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, _, err := db.applyFacts(ctx, tx, factWrite{clubCode: clubCode, version: v, source: fromPortal,
+			facts: []fact{{m: club.Member{ClubCode: clubCode, UserID: userID}, gone: true}}, at: db.now()}); err != nil {
+			return err
+		}
+		if err := db.endChange(ctx, tx, clubCode, userSubject(userID)); err != nil {
 			return err
 		}
 		return db.appendEvent(ctx, tx, ev)
@@ -235,17 +250,20 @@ func (db *DB) DeleteMember(ctx context.Context, clubCode, userID string, ev club
 	return nil
 }
 
-// ReplaceMembers makes the club's members exactly ms, records syncedAt as
-// the club's last sync and appends ev, in one transaction. It records the
-// club too (its name, when c has one).
+// ReplaceMembers writes a snapshot of the club's members as Kinde listed
+// them in a read that started at version v, records syncedAt as the
+// club's last sync and appends the event event returns for what changed,
+// in one transaction. It records the club too (its name, when c has one).
 //
-// Kinde knows less than the portal about a few things, so a sync keeps
-// them: the names the club typed, even empty ones (Kinde's names fill in
-// only a membership the club did not add itself, so a club never sees
-// names another club typed into Kinde),
-// the join time and the email when ms has none, and a pending membership
-// while Kinde still shows it without roles.
-func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member, syncedAt time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
+// The snapshot speaks only for what is older than it: a membership
+// written after the read started (an add, a role change, a webhook's
+// re-read) is kept as it is, and a pending add is never removed. Kinde
+// knows less than the portal about a few things, so a sync keeps them: the
+// names the club typed, even empty ones (Kinde's names fill in only a
+// membership the club did not add itself, so a club never sees names
+// another club typed into Kinde), the join time and the email when ms has
+// none.
+func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member, v club.Version, syncedAt time.Time, event func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
 	if c.Code == "" {
 		return club.SyncChanges{}, errors.New("store: replace members: club code is required")
 	}
@@ -263,37 +281,21 @@ func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member,
 		if err != nil {
 			return err
 		}
-		keep := make(map[string]bool, len(ms))
-		for _, m := range ms {
-			keep[m.UserID] = true
-		}
-		var gone []string
-		for id, m := range cur {
-			if !keep[id] {
-				gone = append(gone, id)
-				if !m.Pending {
-					changes.Left++
-				}
-			}
-		}
-		slices.Sort(gone)
-		if err := chunks(len(gone), maxParams, func(lo, hi int) error {
-			args := []any{c.Code}
-			for _, id := range gone[lo:hi] {
-				args = append(args, id)
-			}
-			_, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE club_code = $1 AND user_id IN (`+db.params(2, hi-lo)+`)`, args...)
-			return err
-		}); err != nil {
-			return fmt.Errorf("remove members: %w", err)
-		}
-		written, err := db.writeMembers(ctx, tx, c.Code, ms, cur, true, syncedAt)
+		written, _, err := db.applyFacts(ctx, tx, snapshotWrite(c.Code, ms, cur, v, syncedAt))
 		if err != nil {
 			return err
 		}
-		for _, m := range written {
-			old, ok := cur[m.UserID]
-			changes.Count(old, ok, m)
+		for _, ch := range written {
+			if ch.quiet {
+				continue // the portal's own change: it writes its own row
+			}
+			if ch.gone {
+				if !ch.before.Pending {
+					changes.Left++
+				}
+				continue
+			}
+			changes.Count(ch.before, ch.existed, ch.after)
 		}
 		if ev := event(changes); ev != nil {
 			return db.appendEvent(ctx, tx, *ev)
@@ -304,6 +306,31 @@ func (db *DB) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member,
 		return club.SyncChanges{}, fmt.Errorf("store: replace members: %w", err)
 	}
 	return changes, nil
+}
+
+// snapshotWrite is the write of a club's members as Kinde listed them: a
+// fact for each, and a "gone" fact for each current membership not listed.
+func snapshotWrite(code string, ms []club.Member, cur map[string]club.Member, v club.Version, at time.Time) factWrite {
+	w := factWrite{clubCode: code, version: v, source: fromKinde, at: at, snapshot: true, cur: cur}
+	listed := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		if m.UserID == "" || listed[m.UserID] {
+			continue
+		}
+		listed[m.UserID] = true
+		w.facts = append(w.facts, fact{m: m})
+	}
+	gone := make([]string, 0)
+	for id := range cur {
+		if !listed[id] {
+			gone = append(gone, id)
+		}
+	}
+	slices.Sort(gone)
+	for _, id := range gone {
+		w.facts = append(w.facts, fact{m: club.Member{ClubCode: code, UserID: id}, gone: true})
+	}
+	return w
 }
 
 // SaveClub records a club created through the portal by creatorID and

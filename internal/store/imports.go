@@ -210,15 +210,16 @@ func (db *DB) SaveImportRows(ctx context.Context, importID int64, rows []club.Im
 			byClub[m.ClubCode] = append(byClub[m.ClubCode], m)
 		}
 		for code, list := range byClub {
-			ids := make([]string, len(list))
-			for i, m := range list {
-				ids[i] = m.UserID
-			}
-			cur, err := db.loadMembers(ctx, tx, code, ids)
+			// Kinde has done the rows' work: the version comes after it.
+			v, err := db.nextVersion(ctx, tx)
 			if err != nil {
 				return err
 			}
-			if _, err := db.writeMembers(ctx, tx, code, list, cur, false, now); err != nil {
+			facts := make([]fact, len(list))
+			for i, m := range list {
+				facts[i] = fact{m: m}
+			}
+			if _, _, err := db.applyFacts(ctx, tx, factWrite{clubCode: code, version: v, source: fromPortal, facts: facts, at: now}); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,13 +118,31 @@ func roles(code string, keys ...string) club.ClubRoles {
 	return club.ClubRoles{Code: code, Roles: keys}
 }
 
-func apply(t *testing.T, db *DB, ev club.KindeEvent) bool {
+// apply writes what a re-read right now would find of the event's person
+// or club (the event's own state, as Kinde has it now).
+func apply(t *testing.T, db *DB, ev club.KindeEvent) {
 	t.Helper()
-	ok, err := db.ApplyKindeEvent(t.Context(), ev)
+	applyAt(t, db, readVersion(t, db), ev)
+}
+
+// applyAt writes what a re-read that started at version v found: the
+// event's state.
+func applyAt(t *testing.T, db *DB, v club.Version, ev club.KindeEvent) {
+	t.Helper()
+	var err error
+	switch {
+	case ev.Club != nil:
+		err = db.ApplyClub(t.Context(), v, ev.Club.Club, ev.Club.Deleted)
+	default:
+		f := club.PersonFacts{Person: ev.Person.Person, Gone: ev.Person.Deleted, Clubs: map[string][]string{}}
+		for _, cr := range ev.Person.Clubs {
+			f.Clubs[cr.Code] = cr.Roles
+		}
+		_, err = db.ApplyPerson(t.Context(), v, f)
+	}
 	if err != nil {
 		t.Fatalf("apply %s: %v", ev.ID, err)
 	}
-	return ok
 }
 
 // clubsOf returns "club:roles" for each of the user's memberships in the
@@ -147,7 +166,7 @@ func clubsOf(t *testing.T, db *DB, id string, codes ...string) []string {
 func testPersonEvents(t *testing.T, db *DB) {
 	ctx := t.Context()
 	// org_a and org_b are known (a sync, a membership); org_x is not.
-	if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_a", Name: "A"}, []club.Member{newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)}, at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_a", Name: "A"}, []club.Member{newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)}, readVersion(t, db), at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	save(t, db, newMember("org_b", 1, "Ana", "Alves", club.RoleMember))
@@ -172,9 +191,7 @@ func testPersonEvents(t *testing.T, db *DB) {
 	}
 	var prevStale time.Time
 	for _, s := range steps {
-		if !apply(t, db, s.ev) {
-			t.Fatalf("%s: not applied", s.name)
-		}
+		apply(t, db, s.ev)
 		if got := clubsOf(t, db, userID(u), "org_a", "org_b", "org_x"); !slices.Equal(got, s.want) {
 			t.Errorf("%s: memberships = %v, want %v", s.name, got, s.want)
 		}
@@ -220,8 +237,13 @@ func testPersonEvents(t *testing.T, db *DB) {
 	}
 }
 
+// testOutOfOrder applies re-reads that all overlapped in time (each started
+// before any was written), in various orders. Reads that overlap may have
+// seen Kinde in either order, so the first one written stands and each
+// later one that differs is passed over and says so (its caller reads
+// again): the directory never swaps a view for one that may be older.
 func testOutOfOrder(t *testing.T, db *DB) {
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, readVersion(t, db), at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	u := 3
@@ -230,31 +252,33 @@ func testOutOfOrder(t *testing.T, db *DB) {
 	removed := personEvent(club.EventUserUpdated, 3, u, "x@example.org", "X")
 	deleted := personEvent(club.EventUserDeleted, 4, u, "", "")
 	tests := []struct {
-		name    string
-		order   []club.KindeEvent
-		applied []bool
-		want    []string
+		name  string
+		order []club.KindeEvent // reads started in minute order, applied in this order
+		want  []string
 	}{
-		{"in order", []club.KindeEvent{added, promoted}, []bool{true, true}, []string{"org_a:admin"}},
-		{"reversed", []club.KindeEvent{promoted, added}, []bool{true, false}, []string{"org_a:admin"}},
-		{"repeated", []club.KindeEvent{added, added, promoted, promoted, added}, []bool{true, true, true, true, false}, []string{"org_a:admin"}},
-		{"removal before the add", []club.KindeEvent{removed, added, promoted}, []bool{true, false, false}, nil},
-		{"deleted before the updates", []club.KindeEvent{deleted, promoted, added}, []bool{true, false, false}, nil},
+		{"in order", []club.KindeEvent{added, promoted}, []string{"org_a:member"}},
+		{"reversed", []club.KindeEvent{promoted, added}, []string{"org_a:admin"}},
+		{"repeated", []club.KindeEvent{added, added, promoted, promoted, added}, []string{"org_a:member"}},
+		{"removal before the add", []club.KindeEvent{removed, added, promoted}, nil},
+		{"deleted before the updates", []club.KindeEvent{deleted, promoted, added}, nil},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// A user per case: marks are per user.
+			// A user per case; the reads start in the order of their
+			// minutes.
 			id := 100 + i
-			for j, ev := range tt.order {
+			versions := map[time.Time]club.Version{}
+			for _, ev := range []club.KindeEvent{added, promoted, removed, deleted} {
+				versions[ev.At] = readVersion(t, db)
+			}
+			for _, ev := range tt.order {
 				ev.Person = &club.PersonChange{Person: ev.Person.Person, Deleted: ev.Person.Deleted, Clubs: ev.Person.Clubs}
 				ev.Person.Person.ID = userID(id)
 				ev.Person.Person.Email = fmt.Sprintf("u%d@example.org", id)
 				if ev.Person.Deleted {
 					ev.Person.Person.Email = ""
 				}
-				if got := apply(t, db, ev); got != tt.applied[j] {
-					t.Errorf("event %d (%s at %s): applied = %v, want %v", j, ev.Type, ev.At.Format(time.Kitchen), got, tt.applied[j])
-				}
+				applyAt(t, db, versions[ev.At], ev)
 			}
 			if got := clubsOf(t, db, userID(id), "org_a"); !slices.Equal(got, tt.want) {
 				t.Errorf("memberships = %v, want %v", got, tt.want)
@@ -263,26 +287,37 @@ func testOutOfOrder(t *testing.T, db *DB) {
 	}
 }
 
-// testConcurrentOutOfOrder applies a person's events from many goroutines
-// in a shuffled order, as several job workers (or instances) would: the
-// newest event's state wins.
+// testConcurrentOutOfOrder applies a person's overlapping re-reads from
+// many goroutines in a shuffled order, as several job workers (or
+// instances) would: exactly one is written, and every other read is told
+// it was passed over (its caller reads again).
 func testConcurrentOutOfOrder(t *testing.T, db *DB) {
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, readVersion(t, db), at(0), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	keys := []string{club.RoleMember, club.RoleCoach, club.RoleAdmin}
 	const n = 30
-	evs := make([]club.KindeEvent, n)
-	for i := range n {
-		evs[i] = personEvent(club.EventUserUpdated, i+1, 5, "c@example.org", "C", roles("org_a", keys[i%len(keys)]))
+	type read struct {
+		v  club.Version
+		ev club.KindeEvent
 	}
-	rand.Shuffle(n, func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+	reads := make([]read, n)
+	for i := range n {
+		reads[i] = read{readVersion(t, db), personEvent(club.EventUserUpdated, i+1, 5, "c@example.org", "C", roles("org_a", keys[i%len(keys)]))}
+	}
+	rand.Shuffle(n, func(i, j int) { reads[i], reads[j] = reads[j], reads[i] })
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	for _, ev := range evs {
+	var staleReads atomic.Int32
+	for _, r := range reads {
 		wg.Go(func() {
-			if _, err := db.ApplyKindeEvent(t.Context(), ev); err != nil {
+			f := club.PersonFacts{Person: r.ev.Person.Person, Clubs: map[string][]string{"org_a": r.ev.Person.Clubs[0].Roles}}
+			stale, err := db.ApplyPerson(t.Context(), r.v, f)
+			if err != nil {
 				errs <- err
+			}
+			if stale {
+				staleReads.Add(1)
 			}
 		})
 	}
@@ -291,9 +326,13 @@ func testConcurrentOutOfOrder(t *testing.T, db *DB) {
 	for err := range errs {
 		t.Fatalf("apply: %v", err)
 	}
-	want := []string{"org_a:" + keys[(n-1)%len(keys)]}
-	if got := clubsOf(t, db, userID(5), "org_a"); !slices.Equal(got, want) {
-		t.Errorf("memberships = %v, want %v (the newest event's)", got, want)
+	got := clubsOf(t, db, userID(5), "org_a")
+	if len(got) != 1 {
+		t.Fatalf("memberships = %v, want one", got)
+	}
+	// Every other read overlapped the one written, and is passed over.
+	if got := staleReads.Load(); got != n-1 {
+		t.Errorf("%d reads told they were passed over, want %d", got, n-1)
 	}
 }
 
@@ -316,8 +355,10 @@ func testClubEvents(t *testing.T, db *DB) {
 	if c, _ := db.Club(ctx, "org_n"); c.Name != "Renamed" {
 		t.Errorf("name = %q, want Renamed", c.Name)
 	}
-	if apply(t, db, orgEvent(club.EventOrganizationUpdated, 2, "org_n", "Stale name")) {
-		t.Error("an older organization.updated was applied")
+	stale := readVersion(t, db) - 10 // a read that started before the rename's
+	applyAt(t, db, stale, orgEvent(club.EventOrganizationUpdated, 2, "org_n", "Stale name"))
+	if c, _ := db.Club(ctx, "org_n"); c.Name != "Renamed" {
+		t.Errorf("name after an older read = %q, want Renamed", c.Name)
 	}
 	apply(t, db, orgEvent(club.EventOrganizationDeleted, 4, "org_n", ""))
 	_, err := db.Club(ctx, "org_n")
@@ -334,7 +375,7 @@ func testClubEvents(t *testing.T, db *DB) {
 
 func testKnownClubs(t *testing.T, db *DB) {
 	ctx := t.Context()
-	if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_synced", Name: "S"}, nil, at(5), always(event("org_synced", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_synced", Name: "S"}, nil, readVersion(t, db), at(5), always(event("org_synced", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SaveClub(ctx, club.Club{Code: "org_created", Name: "C"}, userID(1), event("org_created", club.ActionClubCreated)); err != nil {
@@ -357,14 +398,11 @@ func testKnownClubs(t *testing.T, db *DB) {
 }
 
 func testBadKindeEvents(t *testing.T, db *DB) {
-	for _, ev := range []club.KindeEvent{
-		{ID: "e1", Type: club.EventUserUpdated, At: at(1)},
-		{ID: "e2", Type: club.EventUserUpdated, Person: &club.PersonChange{Person: club.Person{ID: userID(1)}}},
-		{ID: "e3", Type: club.EventOrganizationCreated, At: at(1), Club: &club.ClubChange{}},
-	} {
-		if _, err := db.ApplyKindeEvent(t.Context(), ev); err == nil {
-			t.Errorf("ApplyKindeEvent(%s) = nil error, want one", ev.ID)
-		}
+	if _, err := db.ApplyPerson(t.Context(), readVersion(t, db), club.PersonFacts{}); err == nil {
+		t.Error("ApplyPerson without a person = nil error, want one")
+	}
+	if err := db.ApplyClub(t.Context(), readVersion(t, db), club.Club{}, false); err == nil {
+		t.Error("ApplyClub without a club = nil error, want one")
 	}
 }
 
@@ -391,7 +429,7 @@ func TestNamesByClubStayTheClubs(t *testing.T) {
 				{UserID: userID(2), Email: typed.Email, FirstName: "Other", LastName: "Name", Roles: []string{club.RoleMember}},
 				{UserID: userID(3), Email: "user3@example.org", FirstName: "Cleo", LastName: "Kinde", Roles: []string{club.RoleMember}},
 			}
-			if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_a"}, fromKinde, at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
+			if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_a"}, fromKinde, readVersion(t, db), at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
 				t.Fatal(err)
 			}
 			apply(t, db, personEvent(club.EventUserUpdated, 2, 1, typedNone.Email, "Webhook", roles("org_a", club.RoleMember)))

@@ -92,15 +92,29 @@ func (db *DB) loadRoles(ctx context.Context, q querier, clubCode string, ids []s
 	})
 }
 
+// memberWrite says how writeMembers writes.
+type memberWrite struct {
+	// version is the directory version of the facts written.
+	version club.Version
+	// bump moves the version of rows that do not change forward too, so
+	// that an older fact can no longer replace them. A club snapshot needs
+	// none: the club's snapshot version confirms every row it listed.
+	bump bool
+	// fromKinde marks rows read from Kinde, which knows less than the
+	// portal: the club's own names and a pending state are kept.
+	fromKinde bool
+	// at is the join time of a new membership given none.
+	at time.Time
+}
+
 // writeMembers upserts ms (people, memberships and roles) into the club,
 // given the club's current memberships cur of at least those users. Rows
 // that would not change are not written, so a sync that finds nothing new
-// writes nothing. A zero JoinedAt keeps the stored time, or is
-// defaultJoined for a new membership.
-//
-// When replace is set the rows come from Kinde, which knows less than the
-// portal: the club's own names and a pending state without roles are kept.
-func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, cur map[string]club.Member, replace bool, defaultJoined time.Time) ([]club.Member, error) {
+// writes nothing. A zero JoinedAt keeps the stored time, or is w.at for a
+// new membership. Callers check first that the facts are newer than the
+// directory's (applyFacts): writeMembers only writes.
+func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, cur map[string]club.Member, w memberWrite) ([]club.Member, error) {
+	replace, defaultJoined := w.fromKinde, w.at
 	// One row per user; a later entry wins.
 	index := map[string]int{}
 	list := make([]club.Member, 0, len(ms))
@@ -131,6 +145,7 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 	}
 
 	var write []club.Member
+	var touch []string // unchanged rows whose version moves forward
 	for _, m := range list {
 		// The email the person ends up with (another member of this batch
 		// may have taken it).
@@ -148,25 +163,24 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 			if old.NamesByClub || old.FirstName != "" || old.LastName != "" {
 				m.FirstName, m.LastName = old.FirstName, old.LastName
 			}
-			if old.Pending && len(m.Roles) == 0 {
-				m.Pending = true
-			}
+			m.Pending = old.Pending
 		}
 		if ok && sameMember(old, m) {
+			touch = append(touch, m.UserID)
 			continue
 		}
 		write = append(write, m)
 	}
 
-	const memberCols = 9
+	const memberCols = 10
 	if err := chunks(len(write), maxParams/memberCols, func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*memberCols)
 		for _, m := range write[lo:hi] {
 			sortName, search := memberKeys(m.FirstName, m.LastName, m.Email)
-			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search, m.NamesByClub)
+			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search, m.NamesByClub, int64(w.version))
 		}
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search, names_by_club)
+			INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search, names_by_club, version)
 			VALUES `+db.rowParams(1, hi-lo, memberCols)+`
 			ON CONFLICT (club_code, user_id) DO UPDATE SET
 				first_name = excluded.first_name,
@@ -175,7 +189,8 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 				pending = excluded.pending,
 				sort_name = excluded.sort_name,
 				search = excluded.search,
-				names_by_club = memberships.names_by_club OR excluded.names_by_club`, args...)
+				names_by_club = memberships.names_by_club OR excluded.names_by_club,
+				version = CASE WHEN excluded.version > memberships.version THEN excluded.version ELSE memberships.version END`, args...)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("write memberships: %w", err)
@@ -207,6 +222,12 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("write roles: %w", err)
+	}
+
+	if w.bump {
+		if err := db.bumpVersions(ctx, tx, clubCode, touch, w.version); err != nil {
+			return nil, err
+		}
 	}
 
 	// People whose email changed are also members elsewhere: their other

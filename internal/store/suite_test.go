@@ -51,11 +51,15 @@ func runSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"MembersWithRole", testMembersWithRole},
 		{"OutboxLifecycle", testOutboxLifecycle},
 		{"OutboxMarkFailedIsAtomic", testMarkFailedAtomic},
+		{"OutboxStaleAttemptChangesNothing", testOutboxStaleAttempt},
+		{"OutboxMarksConcurrently", testOutboxMarksConcurrently},
+		{"OutboxJobCommitsWithTheRow", testOutboxJobCommitsWithRow},
+		{"OutboxJobRollsBackWithTheMember", testOutboxJobRollsBack},
+		{"DueInvitations", testDueInvitations},
 		{"OutboxRecent", testOutboxRecent},
 		{"QueueInvitation", testQueueInvitation},
 		{"QueueInvitationRace", testQueueInvitationRace},
 		{"ClubInvitations", testClubInvitations},
-		{"ClaimDueConcurrently", testClaimDueConcurrently},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Sessions", testSessions},
 		{"DevMailbox", testDevMailbox},
@@ -667,7 +671,7 @@ func testReplaceMembers(t *testing.T, db *DB) {
 		{UserID: userID(5), Email: "no-join-time@example.org", Roles: []string{club.RoleMember}},
 	}
 	synced := at(60)
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a", Name: "Alpha"}, fromKinde, synced, always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a", Name: "Alpha"}, fromKinde, readVersion(t, db), synced, always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 
@@ -707,7 +711,7 @@ func testReplaceMembers(t *testing.T, db *DB) {
 	// A second sync with the same list changes nothing but the sync time,
 	// and a sync without a name keeps the club's name.
 	before := listAll(t, db, "org_a")
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, at(70), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, readVersion(t, db), at(70), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("second replace: %v", err)
 	}
 	if after := listAll(t, db, "org_a"); !reflect.DeepEqual(after, before) {
@@ -718,7 +722,7 @@ func testReplaceMembers(t *testing.T, db *DB) {
 	}
 
 	// Replacing with nobody empties the club.
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, at(80), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, nil, readVersion(t, db), at(80), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("empty replace: %v", err)
 	}
 	if got := listAll(t, db, "org_a"); len(got) != 0 {
@@ -733,7 +737,7 @@ func testReplaceMembersAtomic(t *testing.T, db *DB) {
 	a := newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)
 	save(t, db, a)
 	_, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a", Name: "Alpha"},
-		[]club.Member{newMember("org_a", 2, "Bruno", "Brito", club.RoleMember)}, at(60), always(club.AuditEvent{}))
+		[]club.Member{newMember("org_a", 2, "Bruno", "Brito", club.RoleMember)}, readVersion(t, db), at(60), always(club.AuditEvent{}))
 	if err == nil {
 		t.Fatal("ReplaceMembers with a bad event succeeded, want an error")
 	}
@@ -756,14 +760,14 @@ func testReplaceMembersLarge(t *testing.T, db *DB) {
 	for i := range ms {
 		ms[i] = newMember("org_a", i+1, fmt.Sprintf("First%04d", i), "Last", club.RoleMember, club.RoleCoach)
 	}
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, ms, readVersion(t, db), at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 	if got, _ := db.CountWithRole(t.Context(), "org_a", club.RoleCoach); got != n {
 		t.Errorf("coaches = %d, want %d", got, n)
 	}
 	half := ms[:n/2]
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, half, at(2), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, half, readVersion(t, db), at(2), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("second replace: %v", err)
 	}
 	p, err := db.Members(t.Context(), "org_a", club.MemberQuery{Limit: 1})
@@ -778,7 +782,7 @@ func testReplaceMembersSwap(t *testing.T, db *DB) {
 	save(t, db, a, b, newMember("org_b", 2, "Bruno", "B.", club.RoleMember))
 	a2, b2 := a, b
 	a2.Email, b2.Email = b.Email, a.Email
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a2, b2}, at(5), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a2, b2}, readVersion(t, db), at(5), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace with swapped emails: %v", err)
 	}
 	for _, want := range []club.Member{a2, b2} {
@@ -798,7 +802,7 @@ func testReplaceMembersSwap(t *testing.T, db *DB) {
 func testReplaceMembersLongNames(t *testing.T, db *DB) {
 	long := strings.Repeat("Ñandú ", 600)
 	m := newMember("org_a", 1, long, long, club.RoleMember)
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{m}, at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{m}, readVersion(t, db), at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
 		t.Fatalf("replace: %v", err)
 	}
 	if got := mustMember(t, db, "org_a", m.UserID); got.FirstName != long {
@@ -967,15 +971,16 @@ func testAuditAppendOnly(t *testing.T, db *DB) {
 			return db.DeleteMember(t.Context(), "org_a", a.UserID, event("org_a", club.ActionMemberRemoved))
 		},
 		func() error {
-			_, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a}, at(9), always(event("org_a", club.ActionClubSynced)))
+			_, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a}, readVersion(t, db), at(9), always(event("org_a", club.ActionClubSynced)))
 			return err
 		},
 		func() error {
-			items, err := db.ClaimDue(t.Context(), at(100), 10, time.Minute)
+			items, err := db.Recent(t.Context(), "org_a", 10)
 			if err != nil || len(items) != 1 {
-				return fmt.Errorf("claim: %v, %v", items, err)
+				return fmt.Errorf("recent: %v, %v", items, err)
 			}
-			return db.MarkFailed(t.Context(), items[0].ID, "smtp said no", event("org_a", club.ActionInvitationFailed))
+			_, err = db.MarkFailed(t.Context(), items[0].ID, 1, "smtp said no", event("org_a", club.ActionInvitationFailed))
+			return err
 		},
 		func() error { return db.Append(t.Context(), event("", "staff.signed_in")) },
 	}
@@ -1020,70 +1025,54 @@ func queueInvitations(t *testing.T, db *DB, clubCode string, n int) {
 
 func testOutboxLifecycle(t *testing.T, db *DB) {
 	queueInvitations(t, db, "org_a", 1)
-	lease := 5 * time.Minute
-
-	if items, err := db.ClaimDue(t.Context(), at(-1), 10, lease); err != nil || len(items) != 0 {
-		t.Fatalf("claim before due = %v, %v; want none", items, err)
+	recent, _ := db.Recent(t.Context(), "org_a", 1)
+	it, err := db.OutboxItem(t.Context(), recent[0].ID)
+	if err != nil {
+		t.Fatalf("outbox item: %v", err)
 	}
-	items, err := db.ClaimDue(t.Context(), at(0), 10, lease)
-	if err != nil || len(items) != 1 {
-		t.Fatalf("claim = %v, %v; want one", items, err)
-	}
-	it := items[0]
 	wantInv := club.Invitation{ClubCode: "org_a", ClubName: "Club org_a", Email: newMember("", 1, "", "").Email, Name: "Guest 0", InvitedBy: "Olga Owner"}
 	if it.Invitation != wantInv || it.Status != club.InvitationQueued || it.Attempts != 0 || !it.NextAttemptAt.Equal(at(0)) || !it.CreatedAt.Equal(at(0)) || !it.SentAt.IsZero() {
-		t.Errorf("claimed item = %+v", it)
+		t.Errorf("queued item = %+v", it)
 	}
+	_, err = db.OutboxItem(t.Context(), 9999)
+	wantNotFound(t, "unknown outbox item", err)
 
-	// Leased: hidden until the lease runs out, then due again.
-	if again, _ := db.ClaimDue(t.Context(), at(4), 10, lease); len(again) != 0 {
-		t.Errorf("claimed again within the lease: %+v", again)
+	// Attempt 1 fails: recorded, with the next try.
+	if ok, err := db.MarkRetry(t.Context(), it.ID, 1, at(30), "the mail server did not answer"); err != nil || !ok {
+		t.Fatalf("mark retry = %v, %v; want recorded", ok, err)
 	}
-	if again, _ := db.ClaimDue(t.Context(), at(5), 10, lease); len(again) != 1 || again[0].Attempts != 0 {
-		t.Errorf("after the lease = %+v, want the item back with no attempt counted", again)
+	got, _ := db.OutboxItem(t.Context(), it.ID)
+	if got.Status != club.InvitationQueued || got.Attempts != 1 || got.LastError != "the mail server did not answer" || !got.NextAttemptAt.Equal(at(30)) {
+		t.Errorf("retried item = %+v", got)
 	}
-
-	if err := db.MarkRetry(t.Context(), it.ID, at(30), "the mail server did not answer"); err != nil {
-		t.Fatalf("mark retry: %v", err)
+	// Attempt 2 died without a word; attempt 3 sends it.
+	if ok, err := db.MarkSent(t.Context(), it.ID, 3, at(31)); err != nil || !ok {
+		t.Fatalf("mark sent = %v, %v; want recorded", ok, err)
 	}
-	if got, _ := db.ClaimDue(t.Context(), at(29), 10, lease); len(got) != 0 {
-		t.Errorf("claimed before the retry time: %+v", got)
-	}
-	got, err := db.ClaimDue(t.Context(), at(30), 10, lease)
-	if err != nil || len(got) != 1 {
-		t.Fatalf("claim at retry time = %v, %v", got, err)
-	}
-	if got[0].Attempts != 1 || got[0].LastError != "the mail server did not answer" || !got[0].NextAttemptAt.Equal(at(30)) {
-		t.Errorf("retried item = %+v", got[0])
-	}
-
-	if err := db.MarkSent(t.Context(), it.ID, at(31)); err != nil {
-		t.Fatalf("mark sent: %v", err)
-	}
-	if got, _ := db.ClaimDue(t.Context(), at(1000), 10, lease); len(got) != 0 {
-		t.Errorf("a sent item is claimed: %+v", got)
-	}
-	recent, _ := db.Recent(t.Context(), "org_a", 10)
-	if len(recent) != 1 || recent[0].Status != club.InvitationSent || !recent[0].SentAt.Equal(at(31)) || recent[0].Attempts != 2 || recent[0].LastError != "" {
+	recent, _ = db.Recent(t.Context(), "org_a", 10)
+	if len(recent) != 1 || recent[0].Status != club.InvitationSent || !recent[0].SentAt.Equal(at(31)) || recent[0].Attempts != 3 || recent[0].LastError != "" {
 		t.Errorf("sent item = %+v", recent)
 	}
 
-	for name, err := range map[string]error{
-		"MarkSent":   db.MarkSent(t.Context(), 9999, at(1)),
-		"MarkRetry":  db.MarkRetry(t.Context(), 9999, at(1), "x"),
-		"MarkFailed": db.MarkFailed(t.Context(), 9999, "x", event("org_a", club.ActionInvitationFailed)),
+	for name, mark := range map[string]func() (bool, error){
+		"MarkSent":  func() (bool, error) { return db.MarkSent(t.Context(), 9999, 1, at(1)) },
+		"MarkRetry": func() (bool, error) { return db.MarkRetry(t.Context(), 9999, 1, at(1), "x") },
+		"MarkFailed": func() (bool, error) {
+			return db.MarkFailed(t.Context(), 9999, 1, "x", event("org_a", club.ActionInvitationFailed))
+		},
 	} {
+		ok, err := mark()
 		wantNotFound(t, name+" of an unknown item", err)
-	}
-	if got, err := db.ClaimDue(t.Context(), at(0), 0, lease); err != nil || len(got) != 0 {
-		t.Errorf("claim of 0 = %v, %v", got, err)
+		if ok {
+			t.Errorf("%s of an unknown item recorded", name)
+		}
 	}
 
 	// Reasons are kept short.
 	queueInvitations(t, db, "org_b", 1)
-	items, _ = db.ClaimDue(t.Context(), at(1000), 1, lease)
+	items, _ := db.Recent(t.Context(), "org_b", 1)
 	long := strings.Repeat("é", maxReason)
-	if err := db.MarkRetry(t.Context(), items[0].ID, at(1), long); err != nil {
+	if _, err := db.MarkRetry(t.Context(), items[0].ID, 1, at(1), long); err != nil {
 		t.Fatalf("mark retry: %v", err)
 	}
 	recent, _ = db.Recent(t.Context(), "org_b", 1)
@@ -1094,30 +1083,112 @@ func testOutboxLifecycle(t *testing.T, db *DB) {
 
 func testMarkFailedAtomic(t *testing.T, db *DB) {
 	queueInvitations(t, db, "org_a", 1)
-	items, err := db.ClaimDue(t.Context(), at(10), 1, time.Minute)
-	if err != nil || len(items) != 1 {
-		t.Fatalf("claim: %v, %v", items, err)
-	}
+	items, _ := db.Recent(t.Context(), "org_a", 1)
 	id := items[0].ID
-	if err := db.MarkFailed(t.Context(), id, "no", club.AuditEvent{}); err == nil {
+	if _, err := db.MarkFailed(t.Context(), id, 6, "no", club.AuditEvent{}); err == nil {
 		t.Fatal("MarkFailed with a bad event succeeded, want an error")
 	}
 	if got, _ := db.Recent(t.Context(), "org_a", 1); got[0].Status != club.InvitationQueued || got[0].Attempts != 0 {
 		t.Errorf("after failed MarkFailed: %+v, want still queued", got[0])
 	}
 	ev := event("org_a", club.ActionInvitationFailed)
-	if err := db.MarkFailed(t.Context(), id, "the address does not exist", ev); err != nil {
-		t.Fatalf("mark failed: %v", err)
+	if ok, err := db.MarkFailed(t.Context(), id, 6, "the address does not exist", ev); err != nil || !ok {
+		t.Fatalf("mark failed = %v, %v; want recorded", ok, err)
 	}
 	got, _ := db.Recent(t.Context(), "org_a", 1)
-	if got[0].Status != club.InvitationFailed || got[0].LastError != "the address does not exist" || got[0].Attempts != 1 {
+	if got[0].Status != club.InvitationFailed || got[0].LastError != "the address does not exist" || got[0].Attempts != 6 {
 		t.Errorf("failed item = %+v", got[0])
 	}
 	if acts := actions(allEvents(t, db)); acts[0] != club.ActionInvitationFailed {
 		t.Errorf("latest event = %v, want invitation.failed", acts)
 	}
-	if items, _ := db.ClaimDue(t.Context(), at(1000), 10, time.Minute); len(items) != 0 {
-		t.Errorf("a failed item is claimed: %+v", items)
+	if due, _ := db.DueInvitations(t.Context(), at(1000), 0, 10); len(due) != 0 {
+		t.Errorf("a failed item is due: %+v", due)
+	}
+}
+
+// testOutboxStaleAttempt is the unfenced-mark bug: attempt 1 is still at
+// work when attempt 2 (its job rescued, or on another instance) sends the
+// invitation; attempt 1's outcome, whatever it is, then changes nothing,
+// and its give-up appends no audit row. A stale attempt cannot move a
+// newer retry back either.
+func testOutboxStaleAttempt(t *testing.T, db *DB) {
+	queueInvitations(t, db, "org_a", 2)
+	items, _ := db.Recent(t.Context(), "org_a", 2)
+	sentID, retryID := items[0].ID, items[1].ID
+	eventsBefore := len(allEvents(t, db))
+
+	if ok, err := db.MarkSent(t.Context(), sentID, 2, at(5)); err != nil || !ok {
+		t.Fatalf("attempt 2 sent = %v, %v", ok, err)
+	}
+	stale := map[string]func() (bool, error){
+		"MarkFailed": func() (bool, error) {
+			return db.MarkFailed(t.Context(), sentID, 1, "smtp said no", event("org_a", club.ActionInvitationFailed))
+		},
+		"MarkRetry": func() (bool, error) { return db.MarkRetry(t.Context(), sentID, 1, at(9), "smtp said no") },
+		"MarkSent":  func() (bool, error) { return db.MarkSent(t.Context(), sentID, 1, at(9)) },
+		// Even a later attempt number cannot reopen a settled invitation.
+		"MarkFailed by a later attempt": func() (bool, error) {
+			return db.MarkFailed(t.Context(), sentID, 3, "smtp said no", event("org_a", club.ActionInvitationFailed))
+		},
+	}
+	for name, mark := range stale {
+		if ok, err := mark(); err != nil || ok {
+			t.Errorf("stale %s = %v, %v; want not recorded, no error", name, ok, err)
+		}
+	}
+	if got, _ := db.OutboxItem(t.Context(), sentID); got.Status != club.InvitationSent || got.Attempts != 2 || !got.SentAt.Equal(at(5)) || got.LastError != "" {
+		t.Errorf("after stale marks: %+v, want still sent by attempt 2", got)
+	}
+	if got := len(allEvents(t, db)); got != eventsBefore {
+		t.Errorf("audit rows = %d, want %d: a stale give-up appends nothing", got, eventsBefore)
+	}
+
+	// Attempt 3 recorded a retry at minute 40; attempt 2, late, would set
+	// an earlier time and another reason.
+	if ok, err := db.MarkRetry(t.Context(), retryID, 3, at(40), "greylisted"); err != nil || !ok {
+		t.Fatalf("attempt 3 retry = %v, %v", ok, err)
+	}
+	if ok, err := db.MarkRetry(t.Context(), retryID, 2, at(10), "timeout"); err != nil || ok {
+		t.Errorf("stale retry = %v, %v; want not recorded", ok, err)
+	}
+	if got, _ := db.OutboxItem(t.Context(), retryID); got.Attempts != 3 || got.LastError != "greylisted" || !got.NextAttemptAt.Equal(at(40)) {
+		t.Errorf("after a stale retry: %+v, want attempt 3's", got)
+	}
+}
+
+// testOutboxMarksConcurrently has attempts on two instances mark one
+// invitation at once, each as sent: exactly one is recorded.
+func testOutboxMarksConcurrently(t *testing.T, db *DB) {
+	queueInvitations(t, db, "org_a", 1)
+	items, _ := db.Recent(t.Context(), "org_a", 1)
+	instances := []*DB{db, reopen(t, db)}
+	const n = 8
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		recorded []int
+	)
+	for attempt := 1; attempt <= n; attempt++ {
+		wg.Go(func() {
+			ok, err := instances[attempt%2].MarkSent(t.Context(), items[0].ID, attempt, at(attempt))
+			if err != nil {
+				t.Errorf("attempt %d: %v (busy: %v)", attempt, err, isBusy(err))
+			}
+			if ok {
+				mu.Lock()
+				recorded = append(recorded, attempt)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(recorded) != 1 {
+		t.Fatalf("recorded sends = %v, want exactly one", recorded)
+	}
+	got, _ := db.OutboxItem(t.Context(), items[0].ID)
+	if got.Status != club.InvitationSent || got.Attempts != recorded[0] || !got.SentAt.Equal(at(recorded[0])) {
+		t.Errorf("item = %+v, want sent by attempt %d", got, recorded[0])
 	}
 }
 
@@ -1138,54 +1209,6 @@ func testOutboxRecent(t *testing.T, db *DB) {
 	}
 	if got, _ := db.Recent(t.Context(), "org_x", 0); got == nil || len(got) != 0 {
 		t.Errorf("recent of an unknown club = %#v, want empty", got)
-	}
-}
-
-// testClaimDueConcurrently has two instances, each with several workers,
-// drain the outbox at once: every item is claimed exactly once.
-func testClaimDueConcurrently(t *testing.T, db *DB) {
-	const n = 60
-	queueInvitations(t, db, "org_a", n)
-	instances := []*DB{db, reopen(t, db)}
-
-	var (
-		mu      sync.Mutex
-		claimed = map[int64]int{}
-		wg      sync.WaitGroup
-		errs    = make(chan error, 8)
-	)
-	for w := range 8 {
-		wg.Go(func() {
-			inst := instances[w%len(instances)]
-			for {
-				items, err := inst.ClaimDue(t.Context(), at(10), 3, time.Hour)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if len(items) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, it := range items {
-					claimed[it.ID]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("claim: %v (busy: %v)", err, isBusy(err))
-	}
-	if len(claimed) != n {
-		t.Errorf("claimed %d distinct items, want %d", len(claimed), n)
-	}
-	for id, times := range claimed {
-		if times != 1 {
-			t.Errorf("item %d claimed %d times", id, times)
-		}
 	}
 }
 
@@ -1227,30 +1250,30 @@ func testConcurrentWriters(t *testing.T, db *DB) {
 func testSessions(t *testing.T, db *DB) {
 	now := at(0)
 	db.now = func() time.Time { return now }
-	_, _, err := db.LoadSession(t.Context(), "missing")
+	_, _, _, err := db.LoadSession(t.Context(), "missing")
 	wantNotFound(t, "missing session", err)
 
-	if err := db.SaveSession(t.Context(), "s1", []byte{0, 1, 2, 0xff}, at(10)); err != nil {
+	if err := db.SaveSession(t.Context(), "s1", []byte{0, 1, 2, 0xff}, at(10), 0); err != nil {
 		t.Fatalf("save: %v", err)
 	}
-	data, exp, err := db.LoadSession(t.Context(), "s1")
-	if err != nil || !slices.Equal(data, []byte{0, 1, 2, 0xff}) || !exp.Equal(at(10)) {
-		t.Fatalf("load = %v, %v, %v", data, exp, err)
+	data, exp, v, err := db.LoadSession(t.Context(), "s1")
+	if err != nil || !slices.Equal(data, []byte{0, 1, 2, 0xff}) || !exp.Equal(at(10)) || v != 1 {
+		t.Fatalf("load = %v, %v, version %d, %v; want version 1", data, exp, v, err)
 	}
-	// Saving again replaces data and expiry.
-	if err := db.SaveSession(t.Context(), "s1", []byte("second"), at(20)); err != nil {
+	// Saving again at the loaded version replaces data and expiry.
+	if err := db.SaveSession(t.Context(), "s1", []byte("second"), at(20), v); err != nil {
 		t.Fatalf("save again: %v", err)
 	}
-	if data, exp, _ := db.LoadSession(t.Context(), "s1"); string(data) != "second" || !exp.Equal(at(20)) {
-		t.Errorf("after upsert: %q, %v", data, exp)
+	if data, exp, v, _ := db.LoadSession(t.Context(), "s1"); string(data) != "second" || !exp.Equal(at(20)) || v != 2 {
+		t.Errorf("after update: %q, %v, version %d; want version 2", data, exp, v)
 	}
 	// Expired sessions are not found, even before they are swept.
 	now = at(20)
-	_, _, err = db.LoadSession(t.Context(), "s1")
+	_, _, _, err = db.LoadSession(t.Context(), "s1")
 	wantNotFound(t, "session at its expiry", err)
 
 	for i, exp := range []time.Time{at(15), at(25), at(30)} {
-		if err := db.SaveSession(t.Context(), fmt.Sprint("t", i), nil, exp); err != nil {
+		if err := db.SaveSession(t.Context(), fmt.Sprint("t", i), nil, exp, 0); err != nil {
 			t.Fatalf("save: %v", err)
 		}
 	}
@@ -1259,13 +1282,13 @@ func testSessions(t *testing.T, db *DB) {
 		t.Errorf("DeleteExpiredSessions = %d, %v; want 3", n, err)
 	}
 	now = at(0)
-	if _, _, err := db.LoadSession(t.Context(), "t2"); err != nil {
+	if _, _, _, err := db.LoadSession(t.Context(), "t2"); err != nil {
 		t.Errorf("live session swept: %v", err)
 	}
 	if err := db.DeleteSession(t.Context(), "t2"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	_, _, err = db.LoadSession(t.Context(), "t2")
+	_, _, _, err = db.LoadSession(t.Context(), "t2")
 	wantNotFound(t, "deleted session", err)
 	if err := db.DeleteSession(t.Context(), "t2"); err != nil {
 		t.Errorf("deleting a missing session: %v", err)
@@ -1352,7 +1375,7 @@ func testReplaceMembersReportsChanges(t *testing.T, db *DB) {
 	pendingInKinde := pending
 	pendingInKinde.Pending = false
 	fromKinde := []club.Member{stay, promoted, moved, joined, pendingInKinde}
-	got, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, at(10), record)
+	got, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, readVersion(t, db), at(10), record)
 	if err != nil {
 		t.Fatalf("replace members: %v", err)
 	}
@@ -1365,7 +1388,7 @@ func testReplaceMembersReportsChanges(t *testing.T, db *DB) {
 	}
 
 	// The same list again changes nothing, and nothing is appended.
-	got, err = db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, at(20), record)
+	got, err = db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, fromKinde, readVersion(t, db), at(20), record)
 	if err != nil || !got.None() {
 		t.Errorf("second sync = %+v, %v; want no changes", got, err)
 	}
@@ -1404,7 +1427,7 @@ func testRenameClub(t *testing.T, db *DB) {
 		t.Errorf("events = %v", evs)
 	}
 	// A club the portal only knew from a sync gets a name, and no creation.
-	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_synced"}, nil, at(1), always(event("org_synced", club.ActionClubSynced))); err != nil {
+	if _, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_synced"}, nil, readVersion(t, db), at(1), always(event("org_synced", club.ActionClubSynced))); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RenameClub(t.Context(), club.Club{Code: "org_synced", Name: "Synced Club"}, renamed); err != nil {

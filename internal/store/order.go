@@ -1,0 +1,600 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/clubhouse/clubhouse/internal/club"
+)
+
+// The directory never goes backwards. Every write of a membership, from
+// the portal, an import, a webhook's re-read or a reconciliation, goes
+// through applyFacts, which compares the version of what the writer knows
+// with the version of what the directory has and keeps the newer:
+//
+//   - a membership row has the version its facts were last confirmed at;
+//   - a removal leaves a tombstone with its version, so an older "still a
+//     member" cannot bring the membership back;
+//   - a club's last full snapshot confirms, at its version, every row it
+//     listed and the absence of every other;
+//   - a pending add (one the portal has not finished) is never removed or
+//     listed by what Kinde says: only the add that made it finishes it.
+
+// factSource says who learned a fact.
+type factSource int
+
+const (
+	// fromPortal: the portal's own change, written once Kinde did it.
+	fromPortal factSource = iota
+	// fromKinde: read from Kinde (a webhook's re-read, a reconciliation).
+	fromKinde
+)
+
+// fact is what a writer knows of one membership: its state, or that the
+// person is not a member (gone).
+type fact struct {
+	m    club.Member
+	gone bool
+}
+
+// factWrite is one writer's facts about memberships of one club, all known
+// as of version.
+type factWrite struct {
+	clubCode string
+	// version is when the facts were learned: for a read of Kinde, the
+	// version taken before it started; for the portal's own change, one
+	// taken once Kinde had done it.
+	version club.Version
+	source  factSource
+	facts   []fact
+	at      time.Time // when, for tombstones and new memberships' join time
+	// snapshot marks the facts as the whole club as Kinde lists it: rows
+	// it confirms are confirmed by the club's snapshot version, not one
+	// by one.
+	snapshot bool
+	// cur, when set, is the club's current memberships of at least the
+	// facts' users (a snapshot has read them all already).
+	cur map[string]club.Member
+}
+
+// factChange is one membership a write changed.
+type factChange struct {
+	before  club.Member
+	existed bool // before is a row that was there (pending or listed)
+	after   club.Member
+	gone    bool // the membership was removed
+	// quiet marks the portal's own change, seen in Kinde before the
+	// portal saved it: the portal writes its activity row itself.
+	quiet bool
+}
+
+// membershipChanged reports whether the change is one the club sees in
+// its members list: someone listed joined or left, or their roles changed.
+func (c factChange) membershipChanged() bool {
+	if c.quiet {
+		return false
+	}
+	was, is := c.existed && !c.before.Pending, !c.gone && !c.after.Pending
+	return was != is || (was && is && !slices.Equal(c.before.Roles, c.after.Roles))
+}
+
+// applyFacts writes the facts that are newer than what the directory has,
+// and returns what changed, and whether it passed over older facts that
+// differ from the directory's (the caller may read again). It is the one
+// way memberships are written.
+//
+// A fact read from Kinde is newer only when its read started after the
+// directory's facts were last written; what it writes is stamped with a
+// version taken now, after the read ended. Two reads that overlap in time
+// may have seen Kinde in either order, so the later one to arrive is
+// passed over rather than trusted: a page never shows an older view after
+// a newer one.
+func (db *DB) applyFacts(ctx context.Context, tx *sql.Tx, w factWrite) ([]factChange, bool, error) {
+	ids := make([]string, 0, len(w.facts))
+	for _, f := range w.facts {
+		if f.m.UserID == "" {
+			return nil, false, errors.New("apply facts: a fact has no user id")
+		}
+		ids = append(ids, f.m.UserID)
+	}
+	cur := w.cur
+	if cur == nil {
+		var err error
+		if cur, err = db.loadMembers(ctx, tx, w.clubCode, ids); err != nil {
+			return nil, false, err
+		}
+	}
+	newest, err := db.factVersions(ctx, tx, w.clubCode, ids)
+	if err != nil {
+		return nil, false, err
+	}
+	stamp := w.version
+	var open map[string]bool
+	if w.source == fromKinde {
+		if stamp, err = db.nextVersion(ctx, tx); err != nil {
+			return nil, false, err
+		}
+		if open, err = db.openChanges(ctx, tx, w.clubCode); err != nil {
+			return nil, false, err
+		}
+	}
+	stale := false
+	var (
+		keep    []club.Member
+		gone    []string
+		changes []factChange
+	)
+	for _, f := range w.facts {
+		id := f.m.UserID
+		old, existed := cur[id]
+		if w.version <= newest[id] {
+			// The directory knows something newer, or something read at
+			// the same time.
+			stale = stale || differs(f, old, existed)
+			continue
+		}
+		if f.gone {
+			if existed && old.Pending && w.source == fromKinde {
+				continue // an add under way: only the add finishes or drops it
+			}
+			gone = append(gone, id)
+			if existed {
+				changes = append(changes, factChange{before: old, existed: true, gone: true, quiet: open[userSubject(id)]})
+			}
+			continue
+		}
+		m := f.m
+		if w.source == fromKinde && !existed {
+			m.Pending = open[addSubject(m.Email)] // the membership an add under way is making
+		}
+		keep = append(keep, m)
+	}
+	if err := db.removeMembers(ctx, tx, w.clubCode, gone, stamp, w.at); err != nil {
+		return nil, false, err
+	}
+	written, err := db.writeMembers(ctx, tx, w.clubCode, keep, cur, memberWrite{
+		version: stamp, bump: !w.snapshot, fromKinde: w.source == fromKinde, at: w.at})
+	if err != nil {
+		return nil, false, err
+	}
+	if w.snapshot {
+		if _, err := tx.ExecContext(ctx, `UPDATE clubs SET snapshot_version = $1 WHERE code = $2 AND snapshot_version < $1`,
+			int64(stamp), w.clubCode); err != nil {
+			return nil, false, fmt.Errorf("snapshot version: %w", err)
+		}
+	}
+	for _, m := range written {
+		old, existed := cur[m.UserID]
+		changes = append(changes, factChange{before: old, existed: existed, after: m, quiet: open[userSubject(m.UserID)]})
+	}
+	return changes, stale, nil
+}
+
+// differs reports whether a fact says something else than the directory
+// has: another membership state, or other roles.
+func differs(f fact, cur club.Member, existed bool) bool {
+	if f.gone || !existed {
+		return f.gone == (existed && !cur.Pending)
+	}
+	return !slices.Equal(normalizeMember(f.m).Roles, cur.Roles)
+}
+
+// factVersions returns, by user id, the version of the newest fact the
+// directory has about each membership of ids in the club: the row's own,
+// its tombstone's, or the club's snapshot's (which confirms every listed
+// row and every absence, but says nothing of a pending add).
+func (db *DB) factVersions(ctx context.Context, tx *sql.Tx, clubCode string, ids []string) (map[string]club.Version, error) {
+	var snapshot int64
+	err := tx.QueryRowContext(ctx, `SELECT snapshot_version FROM clubs WHERE code = $1`, clubCode).Scan(&snapshot)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("fact versions: %w", err)
+	}
+	out := make(map[string]club.Version, len(ids))
+	for _, id := range ids {
+		out[id] = club.Version(snapshot)
+	}
+	read := func(query string, pending bool) error {
+		return chunks(len(ids), maxParams, func(lo, hi int) error {
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(query, db.params(2, hi-lo)), append([]any{clubCode}, anys(ids[lo:hi])...)...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var (
+					id        string
+					v         int64
+					isPending bool
+				)
+				if err := rows.Scan(&id, &v, &isPending); err != nil {
+					return err
+				}
+				if isPending && pending {
+					out[id] = club.Version(v) // the snapshot does not confirm an add under way
+				}
+				out[id] = max(out[id], club.Version(v))
+			}
+			return rows.Err()
+		})
+	}
+	if err := read(`SELECT user_id, version, pending FROM memberships WHERE club_code = $1 AND user_id IN (%s)`, true); err != nil {
+		return nil, fmt.Errorf("fact versions: %w", err)
+	}
+	if err := read(`SELECT user_id, version, FALSE FROM membership_tombstones WHERE club_code = $1 AND user_id IN (%s)`, false); err != nil {
+		return nil, fmt.Errorf("fact versions: %w", err)
+	}
+	return out, nil
+}
+
+// removeMembers deletes the club's memberships of ids and leaves a
+// tombstone for each, dated at and with version v.
+func (db *DB) removeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ids []string, v club.Version, at time.Time) error {
+	ids = slices.Clone(ids)
+	slices.Sort(ids) // the same lock order in every writer
+	return chunks(len(ids), maxParams/4, func(lo, hi int) error {
+		// membership_roles rows go with it (ON DELETE CASCADE).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE club_code = $1 AND user_id IN (`+db.params(2, hi-lo)+`)`,
+			append([]any{clubCode}, anys(ids[lo:hi])...)...); err != nil {
+			return fmt.Errorf("remove members: %w", err)
+		}
+		args := make([]any, 0, (hi-lo)*4)
+		for _, id := range ids[lo:hi] {
+			args = append(args, clubCode, id, int64(v), db.ts(at))
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO membership_tombstones (club_code, user_id, version, removed_at) VALUES `+db.rowParams(1, hi-lo, 4)+`
+			ON CONFLICT (club_code, user_id) DO UPDATE SET version = excluded.version, removed_at = excluded.removed_at
+			WHERE excluded.version > membership_tombstones.version`, args...); err != nil {
+			return fmt.Errorf("tombstones: %w", err)
+		}
+		return nil
+	})
+}
+
+// bumpVersions moves the version of the club's memberships of ids forward
+// to v: their facts were confirmed, unchanged, at v.
+func (db *DB) bumpVersions(ctx context.Context, tx *sql.Tx, clubCode string, ids []string, v club.Version) error {
+	slices.Sort(ids)
+	return chunks(len(ids), maxParams-2, func(lo, hi int) error {
+		_, err := tx.ExecContext(ctx, `UPDATE memberships SET version = $1 WHERE club_code = $2 AND version < $1 AND user_id IN (`+db.params(3, hi-lo)+`)`,
+			append([]any{int64(v), clubCode}, anys(ids[lo:hi])...)...)
+		if err != nil {
+			return fmt.Errorf("bump versions: %w", err)
+		}
+		return nil
+	})
+}
+
+// nextVersion hands out the next directory version. On PostgreSQL a
+// sequence does it without a row lock; on SQLite the single writer makes a
+// counter row just as safe.
+func (db *DB) nextVersion(ctx context.Context, q querier) (club.Version, error) {
+	query := `UPDATE directory_version SET n = n + 1 WHERE id = 1 RETURNING n`
+	if db.dialect == DialectPostgres {
+		query = `SELECT nextval('directory_version')`
+	}
+	var v int64
+	if err := q.QueryRowContext(ctx, query).Scan(&v); err != nil {
+		return 0, fmt.Errorf("next version: %w", err)
+	}
+	return club.Version(v), nil
+}
+
+// BeginRead returns the version of a read of Kinde that starts now: what
+// the read finds is at least as new as every write recorded before.
+func (db *DB) BeginRead(ctx context.Context) (club.Version, error) {
+	v, err := db.nextVersion(ctx, db.write)
+	if err != nil {
+		return 0, fmt.Errorf("store: begin read: %w", err)
+	}
+	return v, nil
+}
+
+// changeWindow is how long a change under way stays open when it never
+// ended (its instance died).
+const changeWindow = 15 * time.Minute
+
+// StartAdd records that an add of email to the club is under way. Until
+// it finishes (FinishAdd) or changeWindow passes, a membership Kinde shows
+// for that email is the add's own: a re-read records it pending, unlisted,
+// and writes nothing to the club's activity.
+func (db *DB) StartAdd(ctx context.Context, clubCode, email string) error {
+	return db.startChange(ctx, clubCode, addSubject(email))
+}
+
+// StartChange records that the portal is changing userID's membership of
+// the club (roles, removal). Until the change is saved (SaveMember,
+// DeleteMember) or changeWindow passes, what Kinde shows of it is written
+// without an activity row: the portal writes its own.
+func (db *DB) StartChange(ctx context.Context, clubCode, userID string) error {
+	return db.startChange(ctx, clubCode, userSubject(userID))
+}
+
+func (db *DB) startChange(ctx context.Context, clubCode, subject string) error {
+	_, err := db.write.ExecContext(ctx, `
+		INSERT INTO member_changes (club_code, subject, started_at) VALUES ($1, $2, $3)
+		ON CONFLICT (club_code, subject) DO UPDATE SET started_at = excluded.started_at`,
+		clubCode, subject, db.ts(db.now()))
+	if err != nil {
+		return fmt.Errorf("store: start change: %w", err)
+	}
+	return nil
+}
+
+func addSubject(email string) string   { return "email:" + normalizeEmail(email) }
+func userSubject(userID string) string { return "user:" + userID }
+
+// endChange closes the portal's change of subject in the club.
+func (db *DB) endChange(ctx context.Context, tx *sql.Tx, clubCode, subject string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM member_changes WHERE club_code = $1 AND subject = $2`, clubCode, subject); err != nil {
+		return fmt.Errorf("end change: %w", err)
+	}
+	return nil
+}
+
+// openChanges returns the subjects of the portal's changes under way in
+// the club.
+func (db *DB) openChanges(ctx context.Context, q querier, clubCode string) (map[string]bool, error) {
+	var subjects []string
+	if err := db.column(ctx, q, &subjects, `SELECT subject FROM member_changes WHERE club_code = $1 AND started_at > $2`,
+		clubCode, db.ts(db.now().Add(-changeWindow))); err != nil {
+		return nil, fmt.Errorf("open changes: %w", err)
+	}
+	out := make(map[string]bool, len(subjects))
+	for _, s := range subjects {
+		out[s] = true
+	}
+	return out, nil
+}
+
+// FinishAdd lists m as a member of the club once Kinde has them there with
+// their roles, appends ev and queues inv, in one transaction. Exactly one
+// caller finishes an add: finished is false, and nothing is written, when
+// m was listed already (another instance finished the same add first).
+func (db *DB) FinishAdd(ctx context.Context, m club.Member, ev club.AuditEvent, inv *club.Invitation) (finished bool, err error) {
+	if m.ClubCode == "" || m.UserID == "" {
+		return false, errors.New("store: finish add: club code and user id are required")
+	}
+	m = normalizeMember(m)
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		finished = false
+		claimed, err := db.claimAdd(ctx, tx, m)
+		if err != nil || !claimed {
+			return err
+		}
+		v, err := db.nextVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		m.Pending = false
+		if _, _, err := db.applyFacts(ctx, tx, factWrite{clubCode: m.ClubCode, version: v, source: fromPortal,
+			facts: []fact{{m: m}}, at: db.now()}); err != nil {
+			return err
+		}
+		if err := db.endChange(ctx, tx, m.ClubCode, addSubject(m.Email)); err != nil {
+			return err
+		}
+		if err := db.appendEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		finished = true
+		if inv == nil {
+			return nil
+		}
+		return db.enqueue(ctx, tx, *inv, ev.At)
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: finish add: %w", err)
+	}
+	return finished, nil
+}
+
+// claimAdd turns the add's membership from pending to listed, creating it
+// pending first when the directory has none, and reports whether this
+// transaction did: a conditional update, so two instances finishing the
+// same add cannot both win.
+func (db *DB) claimAdd(ctx context.Context, tx *sql.Tx, m club.Member) (bool, error) {
+	if _, _, err := db.upsertPeople(ctx, tx, []club.Person{{ID: m.UserID, Email: m.Email}}); err != nil {
+		return false, err
+	}
+	sortName, search := memberKeys(m.FirstName, m.LastName, m.Email)
+	joined := m.JoinedAt
+	if joined.IsZero() {
+		joined = db.now()
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search, names_by_club)
+		VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8) ON CONFLICT (club_code, user_id) DO NOTHING`,
+		m.ClubCode, m.UserID, m.FirstName, m.LastName, db.ts(joined), sortName, search, m.NamesByClub); err != nil {
+		return false, fmt.Errorf("claim add: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE memberships SET pending = FALSE WHERE club_code = $1 AND user_id = $2 AND pending = TRUE`,
+		m.ClubCode, m.UserID)
+	if err != nil {
+		return false, fmt.Errorf("claim add: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim add: %w", err)
+	}
+	return n == 1, nil
+}
+
+// ApplyPerson writes what a re-read of one person in Kinde found, under
+// the version v taken before the read, in one transaction: their email,
+// and in every club the portal keeps members of, their membership and
+// roles, or that they are not a member. Facts older than the directory's
+// change nothing. Each listed membership that changed is appended to the
+// club's activity with Kinde as the actor, and a person whose memberships
+// changed gets their claims marked stale.
+func (db *DB) ApplyPerson(ctx context.Context, v club.Version, f club.PersonFacts) (stale bool, err error) {
+	id := f.Person.ID
+	if id == "" {
+		return false, errors.New("store: apply person: the facts name no person")
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		stale = false
+		newer, err := db.claimPerson(ctx, tx, id, v)
+		if err != nil || !newer {
+			stale = !newer
+			return err
+		}
+		codes, err := db.personClubs(ctx, tx, id, f)
+		if err != nil {
+			return err
+		}
+		if err := db.applyPersonEmail(ctx, tx, f); err != nil {
+			return err
+		}
+		changed := false
+		at := db.now().UTC()
+		for _, code := range codes {
+			roles, in := f.Clubs[code]
+			m := normalizeMember(club.Member{ClubCode: code, UserID: id, Email: f.Person.Email,
+				FirstName: f.Person.FirstName, LastName: f.Person.LastName, Roles: roles})
+			changes, older, err := db.applyFacts(ctx, tx, factWrite{clubCode: code, version: v, source: fromKinde,
+				facts: []fact{{m: m, gone: f.Gone || !in}}, at: at})
+			if err != nil {
+				return err
+			}
+			stale = stale || older
+			for _, c := range changes {
+				if !c.membershipChanged() {
+					continue
+				}
+				changed = true
+				if err := db.appendEvent(ctx, tx, personChangeEvent(code, c, f.Gone, at)); err != nil {
+					return err
+				}
+			}
+		}
+		return db.markStale(ctx, tx, id, changed, at)
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: apply person: %w", err)
+	}
+	return stale, nil
+}
+
+// claimPerson locks the person's last re-read version and moves it past
+// this one's, and reports false (writing nothing) when a re-read that
+// started at or after v was written already: the two overlapped.
+func (db *DB) claimPerson(ctx context.Context, tx *sql.Tx, id string, v club.Version) (bool, error) {
+	// Insert first, so that on PostgreSQL a concurrent re-read of the same
+	// person waits here, then lock the row.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO person_versions (user_id, version) VALUES ($1, 0) ON CONFLICT (user_id) DO NOTHING`, id); err != nil {
+		return false, fmt.Errorf("person version: %w", err)
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM person_versions WHERE user_id = $1`+db.forUpdate(), id).Scan(&last); err != nil {
+		return false, fmt.Errorf("person version: %w", err)
+	}
+	if club.Version(last) >= v {
+		return false, nil
+	}
+	stamp, err := db.nextVersion(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE person_versions SET version = $1 WHERE user_id = $2`, int64(stamp), id); err != nil {
+		return false, fmt.Errorf("person version: %w", err)
+	}
+	return true, nil
+}
+
+// personClubs returns, sorted, the clubs a re-read of the person speaks
+// for: every club the directory has them in, and every club Kinde has them
+// in that the portal keeps members of.
+func (db *DB) personClubs(ctx context.Context, tx *sql.Tx, id string, f club.PersonFacts) ([]string, error) {
+	var codes []string
+	if err := db.column(ctx, tx, &codes, `SELECT club_code FROM memberships WHERE user_id = $1`, id); err != nil {
+		return nil, fmt.Errorf("person's clubs: %w", err)
+	}
+	if !f.Gone {
+		for code := range f.Clubs {
+			known, err := db.clubKnown(ctx, tx, code)
+			if err != nil {
+				return nil, err
+			}
+			if known {
+				codes = append(codes, code)
+			}
+		}
+	}
+	slices.Sort(codes)
+	return slices.Compact(codes), nil
+}
+
+// applyPersonEmail records the person's email, or forgets it when Kinde
+// no longer has them.
+func (db *DB) applyPersonEmail(ctx context.Context, tx *sql.Tx, f club.PersonFacts) error {
+	if f.Gone {
+		if _, err := tx.ExecContext(ctx, `UPDATE people SET email = NULL WHERE id = $1`, f.Person.ID); err != nil {
+			return fmt.Errorf("forget email: %w", err)
+		}
+		return nil
+	}
+	changed, _, err := db.upsertPeople(ctx, tx, []club.Person{{ID: f.Person.ID, Email: normalizeEmail(f.Person.Email)}})
+	if err != nil {
+		return err
+	}
+	return refreshKeys(ctx, tx, changed)
+}
+
+// personChangeEvent is the activity row of a listed membership that Kinde
+// changed.
+func personChangeEvent(code string, c factChange, deleted bool, at time.Time) club.AuditEvent {
+	switch {
+	case c.gone && deleted:
+		return kindeEvent(code, c.before, "person deleted in Kinde", at)
+	case c.gone:
+		return kindeEvent(code, c.before, "removed in Kinde", at)
+	case !c.existed || c.before.Pending:
+		return kindeEvent(code, c.after, "added in Kinde, roles "+joinRoles(c.after.Roles), at)
+	default:
+		return kindeEvent(code, c.after, "roles "+joinRoles(c.before.Roles)+" → "+joinRoles(c.after.Roles)+" in Kinde", at)
+	}
+}
+
+// KeptClubs returns, sorted, those of codes whose members the portal
+// keeps.
+func (db *DB) KeptClubs(ctx context.Context, codes []string) ([]string, error) {
+	var out []string
+	for _, code := range codes {
+		var n int
+		err := db.read.QueryRowContext(ctx, `
+			SELECT (SELECT COUNT(*) FROM clubs WHERE code = $1) + (SELECT COUNT(*) FROM (SELECT 1 FROM memberships WHERE club_code = $1 LIMIT 1) AS m)`,
+			code).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("store: kept clubs: %w", err)
+		}
+		if n > 0 {
+			out = append(out, code)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// PruneOrder forgets tombstones and unfinished adds older than before:
+// every read of Kinde that started before them has long been applied.
+func (db *DB) PruneOrder(ctx context.Context, before time.Time) error {
+	for _, q := range []string{
+		`DELETE FROM membership_tombstones WHERE removed_at < $1`,
+		`DELETE FROM member_changes WHERE started_at < $1`,
+		`DELETE FROM directory_locks WHERE until < $1`,
+	} {
+		if _, err := db.write.ExecContext(ctx, q, db.ts(before)); err != nil {
+			return fmt.Errorf("store: prune order: %w", err)
+		}
+	}
+	return nil
+}
+
+// lockKey is the text of a lock's key, for logs and tests.
+func lockKey(parts ...string) string { return strings.Join(parts, "\x00") }
