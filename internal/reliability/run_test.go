@@ -57,6 +57,18 @@ func newWorld(t *testing.T, dbURL string, instances int) *world {
 	return w
 }
 
+// instances returns the portal instances of a schedule: services over the
+// shared databases, pausing at the schedule's yield points.
+func (w *world) instances(sc *schedule) []*instance {
+	insts := make([]*instance, len(w.insts))
+	for i, in := range w.insts {
+		k := pausingKinde{Kinde: w.admin, s: sc.s, changed: sc.record}
+		insts[i] = &instance{db: in.db, svc: club.NewService(pausingDirectory{Directory: in.db, s: sc.s}, k, nil, nil,
+			club.WithoutPacing())}
+	}
+	return insts
+}
+
 // runSchedule plays schedule n of seed and checks it; the error says what
 // went wrong.
 func (w *world) runSchedule(ctx context.Context, seed uint64, n int) error {
@@ -64,12 +76,7 @@ func (w *world) runSchedule(ctx context.Context, seed uint64, n int) error {
 	if err != nil {
 		return err
 	}
-	insts := make([]*instance, len(w.insts))
-	for i, in := range w.insts {
-		k := pausingKinde{Kinde: w.admin, s: sc.s, changed: sc.record}
-		insts[i] = &instance{db: in.db, svc: club.NewService(pausingDirectory{Directory: in.db, s: sc.s}, k, nil, nil,
-			club.WithoutPacing())}
-	}
+	insts := w.instances(sc)
 	for _, c := range sc.clubs { // the portal knows the clubs: a first sync
 		if _, err := insts[0].svc.Sync(ctx, club.Actor{Name: "set-up"}, c); err != nil {
 			return err
