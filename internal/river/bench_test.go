@@ -45,7 +45,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	applied := make(chan struct{}, 1024)
-	j, err := New(ctx, Config{DB: db.JobsDB(), Dialect: store.DialectSQLite, Inbox: db,
+	j, err := New(ctx, Config{DB: db.JobsDB(), Dialect: store.DialectSQLite, Inbox: db, WebhookCoalesce: -1,
 		PollInterval: 50 * time.Millisecond,
 		Handlers: Handlers{Webhook: func(ctx context.Context, ev club.KindeEvent) error {
 			// What a re-read would find is the payload's state here: the

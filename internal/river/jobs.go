@@ -116,6 +116,11 @@ type Config struct {
 	// PollInterval is how often River looks for jobs without a
 	// notification: one second when zero.
 	PollInterval time.Duration
+	// WebhookCoalesce is the window in which Kinde events for one person
+	// (or club) become one re-read: one second when zero, off when
+	// negative. A coalesced re-read starts one to two windows after its
+	// events, plus up to River's scheduling pass (about five seconds).
+	WebhookCoalesce time.Duration
 	// ID names this instance in River's tables; empty means a random one.
 	ID string
 	// Now is the clock (for pruning); nil means time.Now.
@@ -180,6 +185,9 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = time.Second
+	}
+	if cfg.WebhookCoalesce == 0 {
+		cfg.WebhookCoalesce = time.Second
 	}
 	j := &Jobs{cfg: cfg, log: cfg.Logger.With("component", "jobs")}
 
@@ -364,7 +372,8 @@ func (j *Jobs) AcceptWebhook(ctx context.Context, deliveryID string, ev club.Kin
 	}
 	d := store.WebhookDelivery{ID: deliveryID, EventID: ev.ID, EventType: ev.Type, ReceivedAt: j.cfg.Now()}
 	dup, err := j.cfg.Inbox.RecordWebhook(ctx, d, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := j.client.InsertTx(ctx, tx, webhookArgs{DeliveryID: deliveryID, Event: ev}, nil)
+		args := webhookArgs{DeliveryID: deliveryID, Subject: eventSubject(ev), Event: ev}
+		_, err := j.client.InsertTx(ctx, tx, args, coalesceOpts(j.cfg.Now(), j.cfg.WebhookCoalesce))
 		return err
 	})
 	if err != nil {

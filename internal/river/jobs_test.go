@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -105,7 +107,9 @@ func newJobs(t *testing.T, d database, db *store.DB, h Handlers, edit func(*Conf
 	t.Helper()
 	cfg := Config{DB: db.JobsDB(), Dialect: d.dialect(), Inbox: db, Handlers: h, Logger: testLogger(t),
 		PollInterval: 50 * time.Millisecond,
-		RetryDelay:   func(int) time.Duration { return 0 }}
+		RetryDelay:   func(int) time.Duration { return 0 },
+		// One job per event, at once, unless a test coalesces.
+		WebhookCoalesce: -1}
 	if d.dialect() == store.DialectPostgres {
 		cfg.PostgresURL = d.url
 	}
@@ -222,6 +226,7 @@ func runJobsSuite(t *testing.T, newDB func(t *testing.T) database) {
 		run  func(t *testing.T, d database)
 	}{
 		{"WebhookAppliedOnceAndRetried", testWebhookJob},
+		{"WebhookBurstIsOneReread", testWebhookCoalesced},
 		{"RestartLosesNothing", testRestart},
 		{"ImportQueuedOnce", testImport},
 		{"InvitationJobCommitsWithItsRow", testInvitationJobCommitsWithRow},
@@ -446,4 +451,49 @@ func gauge(t *testing.T, reg *prometheus.Registry, kind, state string) float64 {
 		}
 	}
 	return 0
+}
+
+// A burst of events for one person inside the coalescing window is one
+// job (one re-read of Kinde); another person's events get their own.
+func testWebhookCoalesced(t *testing.T, d database) {
+	db := openStore(t, d)
+	handled := make(chan string, 10)
+	j := newJobs(t, d, db, Handlers{Webhook: func(_ context.Context, ev club.KindeEvent) error {
+		handled <- ev.Person.Person.ID
+		return nil
+	}}, func(c *Config) { c.WebhookCoalesce = time.Minute })
+	done := completions(t, j)
+	ctx := t.Context()
+	for i := range 5 {
+		if _, err := j.AcceptWebhook(ctx, fmt.Sprintf("msg_burst_%d", i), userEvent("kp_burst", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := j.AcceptWebhook(ctx, "msg_other", userEvent("kp_other", 9)); err != nil {
+		t.Fatal(err)
+	}
+	// Every delivery is recorded (a retry of any is a duplicate), but the
+	// six events wait as two jobs, a window after they came.
+	var recorded int
+	if err := db.JobsDB().QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries`).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if recorded != 6 {
+		t.Errorf("%d deliveries recorded, want 6", recorded)
+	}
+	if got, want := jobStates(t, db, KindWebhook), map[string]int{"scheduled": 2}; !maps.Equal(got, want) {
+		t.Fatalf("webhook jobs by state = %v, want %v", got, want)
+	}
+	// Due now, they run once each.
+	if _, err := db.JobsDB().ExecContext(ctx, `UPDATE river_job SET scheduled_at = $1 WHERE kind = $2`, time.Now().Add(-time.Minute).UTC(), KindWebhook); err != nil {
+		t.Fatal(err)
+	}
+	start(t, j)
+	finished(t, done, KindWebhook, 2)
+	got := []string{receive(t, handled, "a re-read"), receive(t, handled, "a re-read")}
+	slices.Sort(got)
+	if want := []string{"kp_burst", "kp_other"}; !slices.Equal(got, want) {
+		t.Errorf("re-read %v, want %v", got, want)
+	}
+	none(t, handled, "another re-read")
 }

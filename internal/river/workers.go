@@ -21,10 +21,14 @@ const (
 	KindImport          = "clubhouse.import"
 )
 
-// webhookArgs carries a verified Kinde event: the job applies it without
-// reading the webhook again.
+// webhookArgs carries a verified Kinde event: a notification that the
+// person or club it names changed, which the job re-reads from Kinde.
+// Subject names them ("user:<id>", "org:<code>"); jobs are unique by it
+// within a coalescing window (see coalesceOpts), so a burst of events for
+// one person costs one re-read.
 type webhookArgs struct {
 	DeliveryID string          `json:"delivery_id"`
+	Subject    string          `json:"subject" river:"unique"`
 	Event      club.KindeEvent `json:"event"`
 }
 
@@ -32,6 +36,34 @@ func (webhookArgs) Kind() string { return KindWebhook }
 func (webhookArgs) InsertOpts() riverqueue.InsertOpts {
 	// MaxAttempts is the client's (see New).
 	return riverqueue.InsertOpts{Queue: queueWebhooks}
+}
+
+// eventSubject names whom an event is about.
+func eventSubject(ev club.KindeEvent) string {
+	switch {
+	case ev.Person != nil:
+		return "user:" + ev.Person.Person.ID
+	case ev.Club != nil:
+		return "org:" + ev.Club.Club.Code
+	}
+	return "event:" + ev.ID
+}
+
+// coalesceOpts makes the events for one subject that arrive in the same
+// window of length w one job. The job is scheduled a whole window after
+// its window closes, and River keys it by that time: every event of the
+// window arrives before the job starts (with clocks apart by less than w),
+// so none is folded into a re-read that began before it. A later event
+// falls in a later window and gets a job of its own. w <= 0 turns it off:
+// one job per event, at once.
+func coalesceOpts(now time.Time, w time.Duration) *riverqueue.InsertOpts {
+	if w <= 0 {
+		return nil
+	}
+	return &riverqueue.InsertOpts{
+		ScheduledAt: now.Truncate(w).Add(2 * w),
+		UniqueOpts:  riverqueue.UniqueOpts{ByArgs: true, ByPeriod: w},
+	}
 }
 
 // invitationArgs names one outbox item: the job sends its email.
