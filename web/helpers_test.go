@@ -56,7 +56,6 @@ type env struct {
 	records *memRecords
 	audit   *memAudit
 	mailbox *memMailbox
-	notify  int
 	logs    *syncBuffer
 
 	mu  sync.Mutex
@@ -116,7 +115,6 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Assets:      assets,
 		Now:         e.clock,
 		Ready:       nil,
-		Notify:      func() { e.notify++ },
 	}
 	for _, o := range opts {
 		o(&d)

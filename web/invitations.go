@@ -92,7 +92,6 @@ func (s *Server) handleResendInvitation() http.Handler {
 			s.redirect(w, r, back)
 			return nil
 		}
-		s.notify()
 		flash(r, flashSuccess, "A new invitation to "+m.Email+" is on its way.")
 		s.redirect(w, r, back)
 		return nil

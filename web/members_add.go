@@ -90,8 +90,6 @@ func (s *Server) memberAdded(w http.ResponseWriter, r *http.Request, id club.Ide
 	text, kind := "Added "+res.Member.Email+" to "+c.Name, flashSuccess
 	if res.AlreadyMember {
 		text, kind = res.Member.Email+" is already a member of "+c.Name+". Nothing was changed.", flashInfo
-	} else {
-		s.notify()
 	}
 	if !wantsFragment(r) {
 		flash(r, kind, text)

@@ -54,7 +54,7 @@ type Freshness interface {
 	LastSynced(ctx context.Context, clubCode string) (time.Time, error)
 }
 
-// Deps are everything the HTTP layer needs. Mailbox, Notify, Registerer,
+// Deps are everything the HTTP layer needs. Mailbox, Registerer,
 // Gatherer and Ready may be nil; the rest are required.
 type Deps struct {
 	Logger *slog.Logger
@@ -84,8 +84,6 @@ type Deps struct {
 	Gatherer   prometheus.Gatherer
 	// Ready reports whether the portal can serve (database reachable…).
 	Ready func(ctx context.Context) error
-	// Notify wakes the invitation mail worker after a member is added.
-	Notify func()
 
 	// StaffOrg is the Kinde org whose members holding staff:impersonate
 	// are platform staff; "" turns the staff console off (its pages then
@@ -131,7 +129,6 @@ type Server struct {
 	assets    *static.Assets
 	now       func() time.Time
 	ready     func(ctx context.Context) error
-	notify    func()
 	gatherer  prometheus.Gatherer
 	metrics   *metrics
 	refreshes *refreshGroup
@@ -170,9 +167,6 @@ func newServer(d Deps) *Server {
 	}
 	if d.Ready == nil {
 		d.Ready = func(context.Context) error { return nil }
-	}
-	if d.Notify == nil {
-		d.Notify = func() {}
 	}
 	if d.Registerer == nil {
 		reg := prometheus.NewRegistry()
@@ -215,7 +209,6 @@ func newServer(d Deps) *Server {
 		assets:    d.Assets,
 		now:       d.Now,
 		ready:     d.Ready,
-		notify:    d.Notify,
 		gatherer:  d.Gatherer,
 		metrics:   newMetrics(d.Registerer),
 		refreshes: newRefreshGroup(),

@@ -37,8 +37,10 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 				return err
 			},
 			Prune: func(ctx context.Context, before time.Time) error {
-				_, err := db.PruneWebhookDeliveries(ctx, before)
-				return err
+				if _, err := db.PruneWebhookDeliveries(ctx, before); err != nil {
+					return err
+				}
+				return db.PruneOrder(ctx, before)
 			},
 			Import: importRun,
 		},

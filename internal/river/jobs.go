@@ -68,7 +68,8 @@ type Handlers struct {
 	Clubs func(ctx context.Context) ([]club.Club, error)
 	// Reconcile repairs one club's members from Kinde (club.Service.Reconcile).
 	Reconcile func(ctx context.Context, c club.Club) error
-	// Prune forgets webhook deliveries received before a time.
+	// Prune forgets webhook deliveries received before a time, and the
+	// directory's tombstones and unfinished changes older than it.
 	Prune func(ctx context.Context, before time.Time) error
 	// Import runs (or resumes) a bulk member import. It must be resumable:
 	// a restart runs it again from the start of the job.
