@@ -95,84 +95,106 @@ func (c factChange) membershipChanged() bool {
 // passed over rather than trusted: a page never shows an older view after
 // a newer one.
 func (db *DB) applyFacts(ctx context.Context, tx *sql.Tx, w factWrite) ([]factChange, bool, error) {
-	ids := make([]string, 0, len(w.facts))
-	for _, f := range w.facts {
-		if f.m.UserID == "" {
-			return nil, false, errors.New("apply facts: a fact has no user id")
-		}
-		ids = append(ids, f.m.UserID)
-	}
-	cur := w.cur
-	if cur == nil {
-		var err error
-		if cur, err = db.loadMembers(ctx, tx, w.clubCode, ids); err != nil {
-			return nil, false, err
-		}
-	}
-	newest, err := db.factVersions(ctx, tx, w.clubCode, ids)
+	st, err := db.factState(ctx, tx, w)
 	if err != nil {
 		return nil, false, err
 	}
-	stamp := w.version
-	var open map[string]bool
-	if w.source == fromKinde {
-		if stamp, err = db.nextVersion(ctx, tx); err != nil {
-			return nil, false, err
-		}
-		if open, err = db.openChanges(ctx, tx, w.clubCode); err != nil {
-			return nil, false, err
-		}
-	}
-	stale := false
-	var (
-		keep    []club.Member
-		gone    []string
-		changes []factChange
-	)
-	for _, f := range w.facts {
-		id := f.m.UserID
-		old, existed := cur[id]
-		if w.version <= newest[id] {
-			// The directory knows something newer, or something read at
-			// the same time.
-			stale = stale || differs(f, old, existed)
-			continue
-		}
-		if f.gone {
-			if existed && old.Pending && w.source == fromKinde {
-				continue // an add under way: only the add finishes or drops it
-			}
-			gone = append(gone, id)
-			if existed {
-				changes = append(changes, factChange{before: old, existed: true, gone: true, quiet: open[userSubject(id)]})
-			}
-			continue
-		}
-		m := f.m
-		if w.source == fromKinde && !existed {
-			m.Pending = open[addSubject(m.Email)] // the membership an add under way is making
-		}
-		keep = append(keep, m)
-	}
-	if err := db.removeMembers(ctx, tx, w.clubCode, gone, stamp, w.at); err != nil {
+	p := planFacts(w, st)
+	if err := db.removeMembers(ctx, tx, w.clubCode, p.gone, st.stamp, w.at); err != nil {
 		return nil, false, err
 	}
-	written, err := db.writeMembers(ctx, tx, w.clubCode, keep, cur, memberWrite{
-		version: stamp, bump: !w.snapshot, fromKinde: w.source == fromKinde, at: w.at})
+	written, err := db.writeMembers(ctx, tx, w.clubCode, p.keep, st.cur, memberWrite{
+		version: st.stamp, bump: !w.snapshot, fromKinde: w.source == fromKinde, at: w.at})
 	if err != nil {
 		return nil, false, err
 	}
 	if w.snapshot {
 		if _, err := tx.ExecContext(ctx, `UPDATE clubs SET snapshot_version = $1 WHERE code = $2 AND snapshot_version < $1`,
-			int64(stamp), w.clubCode); err != nil {
+			int64(st.stamp), w.clubCode); err != nil {
 			return nil, false, fmt.Errorf("snapshot version: %w", err)
 		}
 	}
 	for _, m := range written {
-		old, existed := cur[m.UserID]
-		changes = append(changes, factChange{before: old, existed: existed, after: m, quiet: open[userSubject(m.UserID)]})
+		old, existed := st.cur[m.UserID]
+		p.changes = append(p.changes, factChange{before: old, existed: existed, after: m, quiet: st.open[userSubject(m.UserID)]})
 	}
-	return changes, stale, nil
+	return p.changes, p.stale, nil
+}
+
+// factState is what the directory has of the memberships a write is about.
+type factState struct {
+	cur    map[string]club.Member  // the memberships, pending ones included
+	newest map[string]club.Version // the version of the newest fact about each
+	stamp  club.Version            // the version the write is stamped with
+	open   map[string]bool         // the portal's changes under way (reads only)
+}
+
+func (db *DB) factState(ctx context.Context, tx *sql.Tx, w factWrite) (factState, error) {
+	ids := make([]string, 0, len(w.facts))
+	for _, f := range w.facts {
+		if f.m.UserID == "" {
+			return factState{}, errors.New("apply facts: a fact has no user id")
+		}
+		ids = append(ids, f.m.UserID)
+	}
+	st := factState{cur: w.cur, stamp: w.version}
+	var err error
+	if st.cur == nil {
+		if st.cur, err = db.loadMembers(ctx, tx, w.clubCode, ids); err != nil {
+			return factState{}, err
+		}
+	}
+	if st.newest, err = db.factVersions(ctx, tx, w.clubCode, ids); err != nil {
+		return factState{}, err
+	}
+	if w.source == fromKinde {
+		// The read has ended: what it writes is stamped after it.
+		if st.stamp, err = db.nextVersion(ctx, tx); err != nil {
+			return factState{}, err
+		}
+		if st.open, err = db.openChanges(ctx, tx, w.clubCode); err != nil {
+			return factState{}, err
+		}
+	}
+	return st, nil
+}
+
+// factPlan is what a write does: the memberships to write and to remove,
+// the removals as changes, and whether older facts that differ from the
+// directory's were passed over.
+type factPlan struct {
+	keep    []club.Member
+	gone    []string
+	changes []factChange
+	stale   bool
+}
+
+func planFacts(w factWrite, st factState) factPlan {
+	var p factPlan
+	for _, f := range w.facts {
+		id := f.m.UserID
+		old, existed := st.cur[id]
+		switch {
+		case w.version <= st.newest[id]:
+			// The directory knows something newer, or something read at
+			// the same time.
+			p.stale = p.stale || differs(f, old, existed)
+		case f.gone && existed && old.Pending && w.source == fromKinde:
+			// An add under way: only the add finishes or drops it.
+		case f.gone:
+			p.gone = append(p.gone, id)
+			if existed {
+				p.changes = append(p.changes, factChange{before: old, existed: true, gone: true, quiet: st.open[userSubject(id)]})
+			}
+		default:
+			m := f.m
+			if w.source == fromKinde && !existed {
+				m.Pending = st.open[addSubject(m.Email)] // the membership an add under way is making
+			}
+			p.keep = append(p.keep, m)
+		}
+	}
+	return p
 }
 
 // differs reports whether a fact says something else than the directory
