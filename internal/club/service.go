@@ -19,6 +19,35 @@ type Service struct {
 	logger *slog.Logger
 	locks  keyLock // only for the creator's double submit of "create club"
 	pace   *pacer
+	// deadline bounds all the Kinde calls of one request.
+	deadline time.Duration
+}
+
+// DefaultKindeDeadline bounds all the Kinde calls of one request (an add,
+// a role change, a removal, a rename): well inside the server's write
+// timeout, so the owner always gets an answer, and a clear one when Kinde
+// did not give it in time.
+const DefaultKindeDeadline = 10 * time.Second
+
+// settleTimeout bounds the directory write that records what Kinde has
+// already done.
+const settleTimeout = 10 * time.Second
+
+// WithKindeDeadline sets how long one request may spend on Kinde.
+func WithKindeDeadline(d time.Duration) Option {
+	return func(s *Service) { s.deadline = d }
+}
+
+// interactive bounds a request's context by its Kinde deadline.
+func (s *Service) interactive(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.deadline)
+}
+
+// settled is the context of a directory write that records what Kinde has
+// already done: neither the request's deadline nor a browser that left
+// cuts it short, or the directory would miss a change Kinde made.
+func settled(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 }
 
 // NewService returns a Service. now may be nil (time.Now); logger may be nil.
@@ -29,7 +58,7 @@ func NewService(dir Directory, kinde Kinde, now func() time.Time, logger *slog.L
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{dir: dir, kinde: kinde, now: now, logger: logger, pace: newPacer()}
+	s := &Service{dir: dir, kinde: kinde, now: now, logger: logger, pace: newPacer(), deadline: DefaultKindeDeadline}
 	for _, o := range opts {
 		o(s)
 	}
@@ -60,6 +89,8 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles 
 	if slices.Contains(in.Roles, RoleOwner) && !actor.IsOwner() {
 		return AddResult{}, forbiddenOwnerRole()
 	}
+	ctx, cancel := s.interactive(ctx)
+	defer cancel()
 	// One add per email and club at a time, across every instance.
 	unlock, err := s.dir.Lock(ctx, "add\x00"+c.Code+"\x00"+in.Email)
 	if err != nil {
@@ -137,7 +168,9 @@ func (s *Service) addMember(ctx context.Context, actor Actor, c Club, in AddMemb
 	// by the next attempt instead of being left half-done.
 	pending := s.newMember(c, person.ID, in, nil)
 	pending.Pending = true
-	if err := s.dir.SaveMember(ctx, pending, nil, nil); err != nil {
+	sctx, cancel := settled(ctx)
+	defer cancel()
+	if err := s.dir.SaveMember(sctx, pending, nil, nil); err != nil {
 		return AddResult{}, 0, fmt.Errorf("club: add member: save pending: %w", err)
 	}
 	res, err := s.finishPending(ctx, actor, c, pending, in)
@@ -165,6 +198,8 @@ func (s *Service) attach(ctx context.Context, actor Actor, c Club, person Person
 	}
 	m := s.newMember(c, person.ID, in, roles)
 	ev := s.event(actor, c, ActionMemberRolesChanged, m, "roles now "+joinRoles(m.Roles))
+	ctx, cancel := settled(ctx)
+	defer cancel()
 	if err := s.dir.SaveMember(ctx, m, &ev, nil); err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
 	}
@@ -195,6 +230,8 @@ func (s *Service) finishPending(ctx context.Context, actor Actor, c Club, m Memb
 func (s *Service) saveAdded(ctx context.Context, actor Actor, c Club, m Member) (AddResult, error) {
 	ev := s.event(actor, c, ActionMemberAdded, m, "roles "+joinRoles(m.Roles))
 	inv := invitationFor(c, m, actor.Name)
+	ctx, cancel := settled(ctx)
+	defer cancel()
 	finished, err := s.dir.FinishAdd(ctx, m, ev, &inv)
 	if err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
@@ -231,6 +268,8 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 	if err != nil {
 		return Member{}, err
 	}
+	ctx, cancel := s.interactive(ctx)
+	defer cancel()
 	unlock, err := s.lockClub(ctx, c)
 	if err != nil {
 		return Member{}, err
@@ -266,6 +305,8 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 		}
 	}
 	s.refreshClaims(ctx, userID)
+	ctx, cancelSettle := settled(ctx)
+	defer cancelSettle()
 	old := joinRoles(m.Roles)
 	m.Roles = keys
 	ev := s.event(actor, c, ActionMemberRolesChanged, m, "roles "+old+" → "+joinRoles(keys))
@@ -281,6 +322,8 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 // RemoveMember removes a member from the club. The last owner cannot be
 // removed, and only owners remove owners.
 func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID string) (Member, error) {
+	ctx, cancel := s.interactive(ctx)
+	defer cancel()
 	unlock, err := s.lockClub(ctx, c)
 	if err != nil {
 		return Member{}, err
@@ -305,6 +348,8 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID 
 		return Member{}, kindeError("remove member", err)
 	}
 	s.refreshClaims(ctx, userID)
+	ctx, cancelSettle := settled(ctx)
+	defer cancelSettle()
 	ev := s.event(actor, c, ActionMemberRemoved, m, "")
 	if err := s.dir.DeleteMember(ctx, c.Code, userID, ev); err != nil {
 		return Member{}, fmt.Errorf("club: remove member: %w", err)
@@ -376,9 +421,13 @@ func (s *Service) RenameClub(ctx context.Context, actor Actor, c Club, name stri
 	if name == c.Name {
 		return c, nil
 	}
-	if err := s.kinde.RenameClub(ctx, c.Code, name); err != nil {
+	kctx, cancel := s.interactive(ctx)
+	defer cancel()
+	if err := s.kinde.RenameClub(kctx, c.Code, name); err != nil {
 		return Club{}, kindeError("rename club", err)
 	}
+	ctx, cancelSettle := settled(ctx)
+	defer cancelSettle()
 	renamed := Club{Code: c.Code, Name: name}
 	ev := AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name, Action: ActionClubRenamed,
 		Detail: c.Name + " → " + name, At: s.now().UTC()}

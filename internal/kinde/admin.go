@@ -251,6 +251,11 @@ func (a *Admin) call(ctx context.Context, id opID, args []string, query url.Valu
 		} else if wait > a.cfg.MaxRateLimitWait {
 			return club.Unavailable(fmt.Errorf("kinde: %s: rate limited for %s: %w", id, wait, o.err))
 		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			// Waiting would outlast the caller: say so now, not at the
+			// deadline.
+			return club.Unavailable(fmt.Errorf("kinde: %s: the next try (in %s) is past the deadline: %w", id, wait, o.err))
+		}
 		if err := a.cfg.Sleep(ctx, wait); err != nil {
 			return club.Unavailable(fmt.Errorf("kinde: %s: %w", id, err))
 		}
