@@ -114,8 +114,42 @@ type memberWrite struct {
 // new membership. Callers check first that the facts are newer than the
 // directory's (applyFacts): writeMembers only writes.
 func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, cur map[string]club.Member, w memberWrite) ([]club.Member, error) {
-	replace, defaultJoined := w.fromKinde, w.at
-	// One row per user; a later entry wins.
+	list, err := oneRowPerUser(clubCode, ms)
+	if err != nil {
+		return nil, err
+	}
+	people := make([]club.Person, len(list))
+	for i, m := range list {
+		people[i] = club.Person{ID: m.UserID, Email: m.Email}
+	}
+	changed, final, err := db.upsertPeople(ctx, tx, people)
+	if err != nil {
+		return nil, err
+	}
+	write, touch := memberChanges(list, cur, final, w)
+	if err := db.upsertMemberships(ctx, tx, clubCode, write, w.version); err != nil {
+		return nil, err
+	}
+	if err := db.replaceRoles(ctx, tx, clubCode, write); err != nil {
+		return nil, err
+	}
+	if w.bump {
+		if err := db.bumpVersions(ctx, tx, clubCode, touch, w.version); err != nil {
+			return nil, err
+		}
+	}
+	// People whose email changed are also members elsewhere: their other
+	// memberships sort and search by the old address until refreshed.
+	if err := refreshKeys(ctx, tx, changed); err != nil {
+		return nil, err
+	}
+	return write, nil
+}
+
+// oneRowPerUser normalizes ms into one membership per user of the club (a
+// later entry wins), sorted by user id: rows are written in key order, so
+// that concurrent writers lock them in the same order and do not deadlock.
+func oneRowPerUser(clubCode string, ms []club.Member) ([]club.Member, error) {
 	index := map[string]int{}
 	list := make([]club.Member, 0, len(ms))
 	for _, m := range ms {
@@ -131,35 +165,28 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		index[m.UserID] = len(list)
 		list = append(list, m)
 	}
-
-	people := make([]club.Person, len(list))
-	for i, m := range list {
-		people[i] = club.Person{ID: m.UserID, Email: m.Email}
-	}
-	// Rows are written in key order, so that concurrent writers lock them
-	// in the same order and do not deadlock.
 	slices.SortFunc(list, func(a, b club.Member) int { return strings.Compare(a.UserID, b.UserID) })
-	changed, final, err := db.upsertPeople(ctx, tx, people)
-	if err != nil {
-		return nil, err
-	}
+	return list, nil
+}
 
-	var write []club.Member
-	var touch []string // unchanged rows whose version moves forward
+// memberChanges returns the memberships of list to write, as they will be
+// stored, and the users whose stored row would not change (touch). final
+// is every user's email after the people were written.
+func memberChanges(list []club.Member, cur map[string]club.Member, final map[string]string, w memberWrite) (write []club.Member, touch []string) {
 	for _, m := range list {
 		// The email the person ends up with (another member of this batch
 		// may have taken it).
 		m.Email = final[m.UserID]
 		old, ok := cur[m.UserID]
 		if m.JoinedAt.IsZero() {
-			m.JoinedAt = defaultJoined.UTC().Truncate(time.Microsecond)
+			m.JoinedAt = w.at.UTC().Truncate(time.Microsecond)
 			if ok {
 				m.JoinedAt = old.JoinedAt
 			}
 		}
 		// Names the club typed stay the club's, once typed.
 		m.NamesByClub = m.NamesByClub || (ok && old.NamesByClub)
-		if replace && ok {
+		if w.fromKinde && ok {
 			if old.NamesByClub || old.FirstName != "" || old.LastName != "" {
 				m.FirstName, m.LastName = old.FirstName, old.LastName
 			}
@@ -171,13 +198,18 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		}
 		write = append(write, m)
 	}
+	return write, touch
+}
 
+// upsertMemberships writes the membership rows of ms, stamped with v
+// unless a row already has a newer version.
+func (db *DB) upsertMemberships(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, v club.Version) error {
 	const memberCols = 10
-	if err := chunks(len(write), maxParams/memberCols, func(lo, hi int) error {
+	err := chunks(len(ms), maxParams/memberCols, func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*memberCols)
-		for _, m := range write[lo:hi] {
+		for _, m := range ms[lo:hi] {
 			sortName, search := memberKeys(m.FirstName, m.LastName, m.Email)
-			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search, m.NamesByClub, int64(w.version))
+			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search, m.NamesByClub, int64(v))
 		}
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search, names_by_club, version)
@@ -192,10 +224,15 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 				names_by_club = memberships.names_by_club OR excluded.names_by_club,
 				version = CASE WHEN excluded.version > memberships.version THEN excluded.version ELSE memberships.version END`, args...)
 		return err
-	}); err != nil {
-		return nil, fmt.Errorf("write memberships: %w", err)
+	})
+	if err != nil {
+		return fmt.Errorf("write memberships: %w", err)
 	}
+	return nil
+}
 
+// replaceRoles makes the role rows of each of ms exactly its roles.
+func (db *DB) replaceRoles(ctx context.Context, tx *sql.Tx, clubCode string, write []club.Member) error {
 	if err := chunks(len(write), maxParams, func(lo, hi int) error {
 		args := []any{clubCode}
 		for _, m := range write[lo:hi] {
@@ -204,7 +241,7 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		_, err := tx.ExecContext(ctx, `DELETE FROM membership_roles WHERE club_code = $1 AND user_id IN (`+db.params(2, hi-lo)+`)`, args...)
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("clear roles: %w", err)
+		return fmt.Errorf("clear roles: %w", err)
 	}
 	type roleRow struct{ userID, key string }
 	var roles []roleRow
@@ -221,21 +258,9 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		_, err := tx.ExecContext(ctx, `INSERT INTO membership_roles (club_code, user_id, role_key) VALUES `+db.rowParams(1, hi-lo, 3), args...)
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("write roles: %w", err)
+		return fmt.Errorf("write roles: %w", err)
 	}
-
-	if w.bump {
-		if err := db.bumpVersions(ctx, tx, clubCode, touch, w.version); err != nil {
-			return nil, err
-		}
-	}
-
-	// People whose email changed are also members elsewhere: their other
-	// memberships sort and search by the old address until refreshed.
-	if err := refreshKeys(ctx, tx, changed); err != nil {
-		return nil, err
-	}
-	return write, nil
+	return nil
 }
 
 func sameMember(a, b club.Member) bool {
