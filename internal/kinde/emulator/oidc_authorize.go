@@ -62,61 +62,73 @@ const (
 // handleAuthorize is /oauth2/auth. OpenID Connect lets relying parties use
 // GET or a form POST; both read the same parameters.
 func (p *oidcProvider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, app, redirectURI, ok := p.authorizeClient(w, r)
+	if !ok {
+		return
+	}
+	req := newAuthRequest(q, app, redirectURI)
+	if code, description := p.checkAuthRequest(q, req); code != "" {
+		p.redirectWithError(w, r, redirectURI, req.state, code, description)
+		return
+	}
+	now := p.now()
+	req.id = randomToken(32)
+	req.created = now
+	req.expires = now.Add(p.lifetimes().LoginRequest)
+
+	sess, user, hasSession := p.session(r)
+	switch {
+	case req.prompt == "none":
+		if !hasSession {
+			p.redirectWithError(w, r, redirectURI, req.state, errLoginRequired, "User authentication is required")
+			return
+		}
+		p.finish(w, r, req, user, sess.authTime, false)
+	case !hasSession || req.prompt == "login" || req.prompt == "create" || req.prompt == "select_account":
+		p.storeRequest(req)
+		p.showLogin(w, r, req, loginForm{})
+	default:
+		p.finish(w, r, req, user, sess.authTime, false)
+	}
+}
+
+// authorizeClient reads the request's parameters and checks its client and
+// redirect URI. Until both are known to be genuine, errors are shown here
+// and never redirected (RFC 6749 §4.1.2.1); ok is false once it answered.
+func (p *oidcProvider) authorizeClient(w http.ResponseWriter, r *http.Request) (q url.Values, app App, redirectURI string, ok bool) {
+	q = r.URL.Query()
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			p.renderError(w, r, http.StatusBadRequest, "Bad request", "The sign-in request could not be read.")
-			return
+			return nil, App{}, "", false
 		}
 		q = r.PostForm
 	}
-	world := p.e.World()
-
-	// Until the client and its redirect URI are known to be genuine, errors
-	// are shown here and never redirected (RFC 6749 §4.1.2.1).
 	clientID := q.Get("client_id")
-	app, ok := world.App(clientID)
-	if clientID == "" || !ok || app.Type != AppTypeRegular {
+	app, found := p.e.World().App(clientID)
+	if clientID == "" || !found || app.Type != AppTypeRegular {
 		p.renderError(w, r, http.StatusBadRequest, "Unknown application",
 			"The client_id in this sign-in link does not belong to a web application in this Kinde business.")
-		return
+		return nil, App{}, "", false
 	}
 	NoteClientID(r, app.ClientID)
-	redirectURI := q.Get("redirect_uri")
+	redirectURI = q.Get("redirect_uri")
 	if redirectURI == "" || !slices.Contains(app.RedirectURIs, redirectURI) {
 		p.renderError(w, r, http.StatusBadRequest, "Redirect URL not allowed",
 			"The redirect_uri in this sign-in link is not one of the application's allowed callback URLs.")
-		return
+		return nil, App{}, "", false
 	}
-	state := q.Get("state")
-	fail := func(code, description string) {
-		p.redirectWithError(w, r, redirectURI, state, code, description)
-	}
+	return q, app, redirectURI, true
+}
 
-	switch rt := q.Get("response_type"); rt {
-	case "code":
-	case "":
-		fail(errInvalidRequest, "The request is missing the response_type parameter.")
-		return
-	default:
-		fail(errUnsupportedResponseType, "The authorization server does not support obtaining a token using this method.")
-		return
-	}
-	if q.Has("request") || q.Has("request_uri") {
-		fail("request_not_supported", "Request objects are not supported.")
-		return
-	}
-	if m := q.Get("response_mode"); m != "" && m != "query" {
-		fail(errInvalidRequest, "The response_mode parameter must be query.")
-		return
-	}
-
+// newAuthRequest is the sign-in request q asks for.
+func newAuthRequest(q url.Values, app App, redirectURI string) *authRequest {
 	req := &authRequest{
 		app:         app,
 		redirectURI: redirectURI,
 		scopes:      strings.Fields(q.Get("scope")),
-		state:       state,
+		state:       q.Get("state"),
 		nonce:       q.Get("nonce"),
 		challenge:   q.Get("code_challenge"),
 		method:      q.Get("code_challenge_method"),
@@ -129,73 +141,78 @@ func (p *oidcProvider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	for _, a := range q["audience"] {
 		req.audience = append(req.audience, strings.Fields(a)...)
 	}
+	if req.challenge != "" && req.method == "" {
+		req.method = "plain" // RFC 7636 §4.3
+	}
+	return req
+}
 
-	if req.challenge != "" {
-		if req.method == "" {
-			req.method = "plain" // RFC 7636 §4.3
-		}
-		if req.method != "S256" && req.method != "plain" {
-			fail(errInvalidRequest, "The code_challenge_method must be S256.")
-			return
-		}
-		if len(req.challenge) < 43 || len(req.challenge) > 128 {
-			fail(errInvalidRequest, "The code_challenge must be between 43 and 128 characters long.")
-			return
-		}
-	} else if req.method != "" {
-		fail(errInvalidRequest, "The code_challenge_method was sent without a code_challenge.")
-		return
+// checkAuthRequest returns the error code and description to redirect
+// with when the request cannot be served, or "" when it can.
+func (p *oidcProvider) checkAuthRequest(q url.Values, req *authRequest) (code, description string) {
+	switch rt := q.Get("response_type"); rt {
+	case "code":
+	case "":
+		return errInvalidRequest, "The request is missing the response_type parameter."
+	default:
+		return errUnsupportedResponseType, "The authorization server does not support obtaining a token using this method."
+	}
+	if q.Has("request") || q.Has("request_uri") {
+		return "request_not_supported", "Request objects are not supported."
+	}
+	if m := q.Get("response_mode"); m != "" && m != "query" {
+		return errInvalidRequest, "The response_mode parameter must be query."
+	}
+	if code, description := checkChallenge(req); code != "" {
+		return code, description
 	}
 	switch req.prompt {
 	case "", "login", "create", "none", "consent", "select_account":
 	default:
-		fail(errInvalidRequest, fmt.Sprintf("The prompt value %q is not supported.", req.prompt))
-		return
+		return errInvalidRequest, fmt.Sprintf("The prompt value %q is not supported.", req.prompt)
 	}
 	for _, a := range req.audience {
-		if !slices.Contains(app.APIAudiences, a) {
+		if !slices.Contains(req.app.APIAudiences, a) {
 			// ASSUMED: Kinde's wording for M2M audiences, reused for sign-in.
-			fail(errInvalidRequest, fmt.Sprintf("Requested audience '%s' has not been whitelisted by the OAuth 2.0 Client.", a))
-			return
+			return errInvalidRequest, fmt.Sprintf("Requested audience '%s' has not been whitelisted by the OAuth 2.0 Client.", a)
 		}
 	}
-	if req.isCreateOrg && req.orgName == "" {
-		fail(errInvalidRequest, "The org_name parameter is required when is_create_org is true.")
-		return
-	}
-	if req.orgCode != "" && !req.isCreateOrg {
-		org, ok := world.OrgByCode(req.orgCode)
-		if !ok {
-			// ASSUMED: Kinde's response to an unknown org_code is not documented.
-			fail(errInvalidRequest, fmt.Sprintf("Organization %s does not exist.", req.orgCode))
-			return
-		}
-		if org.IsSuspended {
-			// ASSUMED: documented as "organization_suspended", exact shape unknown.
-			fail("organization_suspended", fmt.Sprintf("Organization %s is suspended.", org.Code))
-			return
-		}
-	}
+	return p.checkOrg(req)
+}
 
-	now := p.now()
-	req.id = randomToken(32)
-	req.created = now
-	req.expires = now.Add(p.lifetimes().LoginRequest)
-
-	sess, user, hasSession := p.session(r)
+// checkChallenge checks the PKCE parameters (RFC 7636).
+func checkChallenge(req *authRequest) (code, description string) {
 	switch {
-	case req.prompt == "none":
-		if !hasSession {
-			fail(errLoginRequired, "User authentication is required")
-			return
-		}
-		p.finish(w, r, req, user, sess.authTime, false)
-	case !hasSession || req.prompt == "login" || req.prompt == "create" || req.prompt == "select_account":
-		p.storeRequest(req)
-		p.showLogin(w, r, req, loginForm{})
-	default:
-		p.finish(w, r, req, user, sess.authTime, false)
+	case req.challenge == "" && req.method != "":
+		return errInvalidRequest, "The code_challenge_method was sent without a code_challenge."
+	case req.challenge == "":
+		return "", ""
+	case req.method != "S256" && req.method != "plain":
+		return errInvalidRequest, "The code_challenge_method must be S256."
+	case len(req.challenge) < 43 || len(req.challenge) > 128:
+		return errInvalidRequest, "The code_challenge must be between 43 and 128 characters long."
 	}
+	return "", ""
+}
+
+// checkOrg checks the organization the request signs in to, or creates.
+func (p *oidcProvider) checkOrg(req *authRequest) (code, description string) {
+	if req.isCreateOrg && req.orgName == "" {
+		return errInvalidRequest, "The org_name parameter is required when is_create_org is true."
+	}
+	if req.orgCode == "" || req.isCreateOrg {
+		return "", ""
+	}
+	org, ok := p.e.World().OrgByCode(req.orgCode)
+	if !ok {
+		// ASSUMED: Kinde's response to an unknown org_code is not documented.
+		return errInvalidRequest, fmt.Sprintf("Organization %s does not exist.", req.orgCode)
+	}
+	if org.IsSuspended {
+		// ASSUMED: documented as "organization_suspended", exact shape unknown.
+		return "organization_suspended", fmt.Sprintf("Organization %s is suspended.", org.Code)
+	}
+	return "", ""
 }
 
 func (p *oidcProvider) storeRequest(req *authRequest) {
