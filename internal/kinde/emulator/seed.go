@@ -41,17 +41,6 @@ func DefaultSeed() *Seed {
 	return &s
 }
 
-// ParseSeed reads a seed (a State) from JSON, rejecting unknown fields.
-func ParseSeed(b []byte) (*Seed, error) {
-	var s Seed
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("emulator: parse seed: %w", err)
-	}
-	return &s, nil
-}
-
 // AppByName returns the application with the given name.
 func (s *State) AppByName(name string) (App, bool) {
 	for _, a := range s.Apps {

@@ -7,7 +7,6 @@ package emulatortest
 import (
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,36 +21,19 @@ import (
 type Option func(*config)
 
 type config struct {
-	seed      *emulator.Seed
 	edits     []func(*emulator.Seed)
 	opts      emulator.Options
 	noControl bool
 }
 
-// WithSeed edits a copy of the seed (the default seed unless WithBaseSeed
-// is given) before the emulator starts.
+// WithSeed edits a copy of the default seed before the emulator starts.
 func WithSeed(edit func(*emulator.Seed)) Option {
 	return func(c *config) { c.edits = append(c.edits, edit) }
-}
-
-// WithBaseSeed starts from s instead of the default seed.
-func WithBaseSeed(s *emulator.Seed) Option {
-	return func(c *config) { c.seed = s }
 }
 
 // WithClock gives the emulator a clock, typically an *emulator.FakeClock.
 func WithClock(clock emulator.Clock) Option {
 	return func(c *config) { c.opts.Clock = clock }
-}
-
-// WithLogger gives the emulator a logger (the default discards logs).
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.opts.Logger = l }
-}
-
-// WithTimeScale divides the webhook retry schedule by f.
-func WithTimeScale(f float64) Option {
-	return func(c *config) { c.opts.TimeScale = f }
 }
 
 // WithoutControlPlane leaves /_emulator/ unmounted.
@@ -67,13 +49,7 @@ func Start(t testing.TB, opts ...Option) *emulator.Emulator {
 	for _, o := range opts {
 		o(&c)
 	}
-	seed := c.seed
-	if seed == nil {
-		seed = emulator.DefaultSeed()
-	} else {
-		cp := emulator.Seed(cloneViaJSON(t, *seed))
-		seed = &cp
-	}
+	seed := emulator.DefaultSeed()
 	for _, edit := range c.edits {
 		edit(seed)
 	}
@@ -98,19 +74,6 @@ func Start(t testing.TB, opts ...Option) *emulator.Emulator {
 		_ = e.Close()
 	})
 	return e
-}
-
-func cloneViaJSON(t testing.TB, s emulator.State) emulator.State {
-	t.Helper()
-	b, err := json.Marshal(s)
-	if err != nil {
-		t.Fatalf("emulatortest: copy seed: %v", err)
-	}
-	var out emulator.State
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("emulatortest: copy seed: %v", err)
-	}
-	return out
 }
 
 // M2M returns the credentials of the seed's "Clubhouse Management" app,
