@@ -288,6 +288,9 @@ func schedules(t *testing.T, def int) int {
 		}
 		return n
 	}
+	if raceSchedules > 0 {
+		return raceSchedules
+	}
 	return def
 }
 
