@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/clubhouse/clubhouse/internal/metrics"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -567,31 +568,15 @@ func newAdminMetrics(reg prometheus.Registerer) (*adminMetrics, error) {
 		Help:    "Duration of Kinde calls (each attempt), by operation.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"operation"})
-	calls, err := register(reg, calls)
+	calls, err := metrics.Register(reg, calls)
 	if err != nil {
 		return nil, err
 	}
-	duration, err = register(reg, duration)
+	duration, err = metrics.Register(reg, duration)
 	if err != nil {
 		return nil, err
 	}
 	return &adminMetrics{calls: calls, duration: duration}, nil
-}
-
-// register registers c, or returns the collector already registered under
-// the same description (two clients sharing one registry).
-func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(T); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("kinde: metrics: %w", err)
 }
 
 func (m *adminMetrics) observe(op, status string, d time.Duration) {

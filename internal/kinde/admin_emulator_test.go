@@ -314,12 +314,14 @@ func TestAdminFaultsFromEmulator(t *testing.T) {
 		},
 		{
 			// A GET: the emulator notices the client giving up only once it
-			// has read the request (net/http's background read).
+			// has read the request (net/http's background read). The
+			// timeout leaves the retry seconds to answer on a busy machine
+			// (250 ms did not, with both cores saturated).
 			name:      "latency beyond the client's timeout, then success",
-			rule:      emulator.FaultRule{Operation: "GetRoles", Latency: 10 * time.Second, Times: 1},
+			rule:      emulator.FaultRule{Operation: "GetRoles", Latency: time.Minute, Times: 1},
 			call:      func(t *testing.T, a *Admin) error { _, err := a.Roles(t.Context()); return err },
 			op:        "GetRoles",
-			mod:       func(c *AdminConfig) { c.HTTPClient.Timeout = 250 * time.Millisecond },
+			mod:       func(c *AdminConfig) { c.HTTPClient.Timeout = 3 * time.Second },
 			wantWaits: []time.Duration{100 * time.Millisecond},
 		},
 		{

@@ -162,7 +162,7 @@ type Jobs struct {
 	log    *slog.Logger
 	client *riverqueue.Client[*sql.Tx]
 	pool   *pgxpool.Pool // PostgreSQL listener pool, or nil
-	m      *metrics
+	m      *jobMetrics
 
 	stopOnce sync.Once
 }

@@ -3,8 +3,8 @@ package river
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"github.com/clubhouse/clubhouse/internal/metrics"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,13 +14,13 @@ import (
 // are in each state (read from River's table at scrape time, so every
 // instance reports the whole cluster's queue), and how runs on this
 // instance ended and how long they took.
-type metrics struct {
+type jobMetrics struct {
 	runs     *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(reg prometheus.Registerer, db *sql.DB) (*metrics, error) {
-	m := &metrics{
+func newMetrics(reg prometheus.Registerer, db *sql.DB) (*jobMetrics, error) {
+	m := &jobMetrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "clubhouse_job_runs_total",
 			Help: "Background job runs on this instance, by kind and outcome (ok or error).",
@@ -35,36 +35,19 @@ func newMetrics(reg prometheus.Registerer, db *sql.DB) (*metrics, error) {
 		return m, nil
 	}
 	var err error
-	if m.runs, err = register(reg, m.runs); err != nil {
+	if m.runs, err = metrics.Register(reg, m.runs); err != nil {
 		return nil, err
 	}
-	if m.duration, err = register(reg, m.duration); err != nil {
+	if m.duration, err = metrics.Register(reg, m.duration); err != nil {
 		return nil, err
 	}
-	if _, err = register(reg, &stateCollector{db: db}); err != nil {
+	if _, err = metrics.Register(reg, &stateCollector{db: db}); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// register registers c, or returns the collector already registered under
-// the same description (two Jobs sharing one registry), so that both count
-// into the series the registry exports.
-func register[T prometheus.Collector](reg prometheus.Registerer, c T) (T, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(T); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("river: metrics: %w", err)
-}
-
-func (m *metrics) observe(kind string, err error, d time.Duration) {
+func (m *jobMetrics) observe(kind string, err error, d time.Duration) {
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
