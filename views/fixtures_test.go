@@ -138,6 +138,7 @@ func everyView(t *testing.T) []namedComponent {
 		{"edit roles page", EditRoles(EditRolesPage{Shell: shell("Edit roles"), Form: editForm})},
 		{"roles saved", RolesSavedFragment(RolesSaved{Row: testRows()[0], Now: testNow, CanEdit: true, Flashes: []layout.Flash{{Kind: layout.FlashSuccess, Text: "Saved roles for Mia Chen."}}})},
 		{"remove", RemoveMember(RemoveMemberPage{Shell: shell("Remove member"), MemberID: "kp_mia", Name: "Mia Chen", Email: "mia@example.org", ClubName: "Riverside Rowing Club", Error: "A club needs at least one owner."})},
+		{"switch club", SwitchClub(SwitchClubPage{Shell: shell("Switch club"), ClubCode: "org_hilltop", ClubName: "Hilltop Chess Club", CurrentClubName: "Riverside Rowing Club"})},
 		{"members failed invitations", Members(MembersPage{Shell: shell("Members"), List: testList(), FailedInvitations: 2})},
 		{"invitations", Invitations(testInvitationsPage())},
 		{"invitations empty", Invitations(InvitationsPage{Shell: shell("Invitations"), Page: 1, PageSize: 50, Now: testNow})},

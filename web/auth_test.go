@@ -13,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/clubhouse/clubhouse/internal/club"
 	"github.com/clubhouse/clubhouse/internal/session"
+	"github.com/clubhouse/clubhouse/static"
 )
 
 func TestSignInRotatesSessionID(t *testing.T) {
@@ -259,7 +260,9 @@ func TestSwitchClub(t *testing.T) {
 		}
 	})
 	t.Run("own club, silently", func(t *testing.T) {
-		res := b.get("/auth/switch?org_code=" + hilltop)
+		// A click on the header's switch link: browsers say it came from
+		// the portal's own page.
+		res := b.get("/auth/switch?org_code="+hilltop, "Sec-Fetch-Site", "same-origin")
 		if got := kindeParam(t, res, "prompt"); got != "none" {
 			t.Errorf("prompt = %q, want none", got)
 		}
@@ -279,6 +282,158 @@ func TestSwitchClub(t *testing.T) {
 			t.Errorf("fallback request = %+v", req)
 		}
 	})
+}
+
+// TestSwitchClubOnlyFromThePortal is issue 12: a link from another
+// website to /auth/switch switched a signed-in member's club, because
+// SameSite=Lax cookies ride along on top-level GETs. The portal's own
+// links and a typed address switch at once; other websites are refused;
+// a browser that does not say where the request came from is asked to
+// confirm with a form, which the cross-origin protection of every POST
+// covers.
+func TestSwitchClubOnlyFromThePortal(t *testing.T) {
+	switchTarget := "/auth/switch?org_code=" + hilltop
+	tests := []struct {
+		name   string
+		header []string
+		want   string // "switch", "refuse" or "confirm"
+	}{
+		{"the portal's own link", []string{"Sec-Fetch-Site", "same-origin"}, "switch"},
+		{"typed or bookmarked", []string{"Sec-Fetch-Site", "none"}, "switch"},
+		{"link on another website", []string{"Sec-Fetch-Site", "cross-site"}, "refuse"},
+		{"link on a sibling subdomain", []string{"Sec-Fetch-Site", "same-site"}, "refuse"},
+		{"another website, even naming the portal as Origin", []string{"Sec-Fetch-Site", "cross-site", "Origin", "http://portal.test"}, "refuse"},
+		{"an unknown value", []string{"Sec-Fetch-Site", "same-origin, cross-site"}, "refuse"},
+		{"a browser that does not say", nil, "confirm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.browser()
+			b.signIn(mia)
+			res := b.get(switchTarget, tt.header...)
+			switch tt.want {
+			case "switch":
+				if got := kindeParam(t, res, "org_code"); got != hilltop {
+					t.Errorf("org_code = %q, want %q", got, hilltop)
+				}
+				if got := kindeParam(t, res, "prompt"); got != "none" {
+					t.Errorf("prompt = %q, want none", got)
+				}
+				return
+			case "refuse":
+				if res.StatusCode != http.StatusForbidden {
+					t.Errorf("status = %d, want 403", res.StatusCode)
+				}
+				if got := strings.TrimSpace(testid(doc(t, res), "error-page").Text()); !strings.Contains(got, "came from another website") {
+					t.Errorf("the page does not say why: %q", got)
+				}
+			case "confirm":
+				if res.StatusCode != http.StatusOK {
+					t.Fatalf("status = %d, want 200", res.StatusCode)
+				}
+				d := doc(t, res)
+				form := testid(d, "switch-form")
+				if m, _ := form.Attr("method"); m != "post" {
+					t.Errorf("form method = %q, want post", m)
+				}
+				if a, _ := form.Attr("action"); a != "/auth/switch" {
+					t.Errorf("form action = %q, want /auth/switch", a)
+				}
+				if v, _ := form.Find(`input[type="hidden"][name="org_code"]`).Attr("value"); v != hilltop {
+					t.Errorf("form org_code = %q, want %q", v, hilltop)
+				}
+				if got := testid(d, "switch-confirm").Find("h1").Text(); !strings.Contains(got, hilltopClub.Name) {
+					t.Errorf("heading = %q, want the club's name", got)
+				}
+			}
+			if loc := res.Header.Get("Location"); loc != "" {
+				t.Errorf("redirected to %q; want no switch", loc)
+			}
+			if req := e.auth.last(); req.ClubCode == hilltop {
+				t.Errorf("a switch to %s started: %+v", hilltop, req)
+			}
+		})
+	}
+}
+
+// TestSwitchClubConfirmed: the confirmation form switches, like every
+// POST only from the portal's own pages, and only to the person's clubs.
+func TestSwitchClubConfirmed(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn(mia)
+	form := url.Values{"org_code": {hilltop}}
+	for _, header := range [][]string{
+		{"Origin", "https://evil.example"},
+		{"Sec-Fetch-Site", "cross-site"},
+	} {
+		res := b.post("/auth/switch", form, header...)
+		if res.StatusCode != http.StatusForbidden || !strings.Contains(body(t, res), "came from another website") {
+			t.Errorf("POST with %q = %d, want 403 from another website", header, res.StatusCode)
+		}
+	}
+	for _, code := range []string{"org_grace000001", ""} {
+		if res := b.post("/auth/switch", url.Values{"org_code": {code}}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("POST switch to %q = %d, want 403", code, res.StatusCode)
+		}
+	}
+	if req := e.auth.last(); req.ClubCode != "" {
+		t.Fatalf("a switch started: %+v", req)
+	}
+	// What an old browser sends when the person presses the button.
+	res := b.post("/auth/switch", form, "Origin", "http://portal.test")
+	if got := kindeParam(t, res, "org_code"); got != hilltop {
+		t.Errorf("org_code = %q, want %q", got, hilltop)
+	}
+	if got := kindeParam(t, res, "prompt"); got != "none" {
+		t.Errorf("prompt = %q, want none", got)
+	}
+	// The club already in use: nothing to do.
+	res = b.post("/auth/switch", url.Values{"org_code": {riverside}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+		t.Errorf("switch to the current club = %d %q, want 303 /", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+// TestHSTSOnlyOverHTTPS: with an https public URL every response, whatever
+// answers it, tells browsers to use https only; over http, never (the
+// header would pin a site that has no https).
+func TestHSTSOnlyOverHTTPS(t *testing.T) {
+	for _, tt := range []struct{ public, want string }{
+		{"https://portal.test", "max-age=31536000; includeSubDomains"},
+		{"http://portal.test", ""},
+	} {
+		t.Run(tt.public, func(t *testing.T) {
+			e := newEnv(t, withPublicURL(tt.public))
+			visitor, member := e.browser(), e.browser()
+			member.signIn(olivia)
+			for _, rq := range []struct {
+				name   string
+				b      *browser
+				method string
+				target string
+				header []string
+			}{
+				{"landing page", visitor, "GET", "/", nil},
+				{"sign-in redirect", visitor, "GET", "/members", nil},
+				{"page", member, "GET", "/members", nil},
+				{"not found", member, "GET", "/no/such/page", nil},
+				{"refused cross-origin POST", member, "POST", "/members", []string{"Sec-Fetch-Site", "cross-site"}},
+				{"probe", visitor, "GET", "/healthz", nil},
+				{"asset", visitor, "GET", e.s.assets.URL(static.CSS), nil},
+			} {
+				var form url.Values
+				if rq.method == http.MethodPost {
+					form = addForm("ana@example.org")
+				}
+				res := rq.b.do(rq.method, rq.target, form, rq.header...)
+				if got := res.Header.Get("Strict-Transport-Security"); got != tt.want {
+					t.Errorf("%s (%d): Strict-Transport-Security = %q, want %q", rq.name, res.StatusCode, got, tt.want)
+				}
+			}
+		})
+	}
 }
 
 func TestClaimsFreshness(t *testing.T) {
@@ -471,13 +626,15 @@ func TestProbes(t *testing.T) {
 	for _, tt := range []struct {
 		target string
 		want   int
-	}{{"/healthz", 200}, {"/readyz", 200}, {"/metrics", 200}, {"/no/such/page", 404}} {
+	}{
+		{"/healthz", 200}, {"/readyz", 200}, {"/no/such/page", 404},
+		// Metrics have a listener of their own (cmd/clubhouse), never
+		// the portal's.
+		{"/metrics", 404},
+	} {
 		if res := b.get(tt.target); res.StatusCode != tt.want {
 			t.Errorf("%s = %d, want %d", tt.target, res.StatusCode, tt.want)
 		}
-	}
-	if raw := body(t, b.get("/metrics")); !strings.Contains(raw, `clubhouse_http_request_duration_seconds_count{method="GET",route="GET /healthz",status="200"}`) {
-		t.Error("metrics lack the request latency histogram by route")
 	}
 	if strings.Contains(e.logs.String(), "clubhouse_session=") {
 		t.Error("a cookie reached the logs")

@@ -185,6 +185,48 @@ func TestAddMemberBadInputWritesNothing(t *testing.T) {
 	}
 }
 
+// TestAddMemberEmailNotUTF8 is issue 12: email=in%FFvalid%40x.example was
+// lower-cased into "in\uFFFDvalid@x.example" before its UTF-8 was checked,
+// and that person was created in Kinde. It is refused as sent, with the
+// reason by the email field, and nothing is written.
+func TestAddMemberEmailNotUTF8(t *testing.T) {
+	for _, htmx := range []bool{false, true} {
+		t.Run(fmt.Sprintf("htmx=%v", htmx), func(t *testing.T) {
+			e := newEnv(t)
+			var created []string
+			e.kinde.CreatePersonFunc = func(p club.Person, _ string) (club.Person, error) {
+				created = append(created, p.Email)
+				p.ID = "kp_new"
+				return p, nil
+			}
+			b := e.browser()
+			b.signIn(olivia)
+			var h []string
+			if htmx {
+				h = []string{HXRequest, "true"}
+			}
+			form := url.Values{"email": {"in\xffvalid@x.example"}, "roles": {club.RoleMember}}
+			if got, want := form.Encode(), "email=in%FFvalid%40x.example&roles=member"; got != want {
+				t.Fatalf("body = %q, want the probe's %q", got, want)
+			}
+			res := b.post("/members", form, h...)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("status = %d, want 422", res.StatusCode)
+			}
+			msg := strings.TrimSpace(testid(doc(t, res), "error-email").Text())
+			if want := "The email address contains characters we cannot read."; !strings.Contains(msg, want) {
+				t.Errorf("email error = %q, want it to say %q", msg, want)
+			}
+			if len(created) != 0 {
+				t.Errorf("Kinde people created: %q, want none", created)
+			}
+			if w, c := e.dir.writes.Load(), e.kinde.calls.Load(); w != 0 || c != 0 {
+				t.Errorf("directory writes = %d, Kinde calls = %d; want 0, 0", w, c)
+			}
+		})
+	}
+}
+
 func TestAddMemberKindeUnavailable(t *testing.T) {
 	e := newEnv(t)
 	e.kinde.FindPersonFunc = func(string) (club.Person, error) {

@@ -219,6 +219,10 @@ func contentSecurityPolicy(kindeIssuer string) string {
 		"frame-src 'self'; object-src 'none'; base-uri 'none'; form-action " + formAction + "; frame-ancestors 'none'"
 }
 
+// strictTransportSecurity keeps browsers on https for a year once they
+// have seen the portal there.
+const strictTransportSecurity = "max-age=31536000; includeSubDomains"
+
 // secureHeaders sets the security headers and a fresh CSP nonce, which the
 // views read from the context for their script tags.
 func (s *Server) secureHeaders(next http.Handler) http.Handler {
@@ -231,6 +235,13 @@ func (s *Server) secureHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
+		if s.secure {
+			// Only when browsers reach the portal over https (the same
+			// switch as Secure cookies): TLS usually ends at a proxy, so
+			// the request itself cannot tell, and over plain http the
+			// header would lock people out of a site that has no https.
+			h.Set("Strict-Transport-Security", strictTransportSecurity)
+		}
 		next.ServeHTTP(w, r.WithContext(templ.WithNonce(r.Context(), nonce)))
 	})
 }
@@ -248,11 +259,13 @@ func (s *Server) crossOrigin(next http.Handler) http.Handler {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serveError(w, r, &club.Error{Code: club.EFORBIDDEN,
-			Message: "This request came from another website, so it was refused. Nothing was changed. Go back to the portal and try again."})
+		s.serveError(w, r, errFromAnotherSite)
 	}))
 	return cop.Handler(next)
 }
+
+var errFromAnotherSite = &club.Error{Code: club.EFORBIDDEN,
+	Message: "This request came from another website, so it was refused. Nothing was changed. Go back to the portal and try again."}
 
 // withSession loads the session into the context and saves it just before
 // the response header is written, so every handler's changes (sign-in,

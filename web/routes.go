@@ -10,7 +10,7 @@ import (
 type access int
 
 const (
-	open     access = iota // no session at all: probes, metrics, assets
+	open     access = iota // no session at all: probes, assets
 	anyone                 // the session is read, nobody needs to be signed in
 	signedIn               // a signed-in person
 	inClub                 // a signed-in person whose token names a club
@@ -44,6 +44,7 @@ func (s *Server) routeTable() []route {
 		{"GET", "/auth/callback", anyone, "", s.handleCallback()},
 		{"POST", "/auth/logout", signedIn, "", s.handleLogout()},
 		{"GET", "/auth/switch", signedIn, "", s.handleSwitch()},
+		{"POST", "/auth/switch", signedIn, "", s.handleSwitchConfirmed()},
 
 		{"GET", "/onboarding", signedIn, "", s.handleOnboardingForm()},
 		{"POST", "/onboarding", signedIn, "", s.handleOnboardingCreate()},
@@ -76,7 +77,6 @@ func (s *Server) routeTable() []route {
 
 		{"GET", "/healthz", open, "", s.handleHealthz()},
 		{"GET", "/readyz", open, "", s.handleReadyz()},
-		{"GET", "/metrics", open, "", s.handleMetrics()},
 		{"GET", "/static/", open, "", s.assets.Handler()},
 	}
 	if s.webhooks != nil {

@@ -24,6 +24,7 @@ func TestRouteTableAccess(t *testing.T) {
 		"GET /auth/callback":        {anyone, ""},
 		"POST /auth/logout":         {signedIn, ""},
 		"GET /auth/switch":          {signedIn, ""},
+		"POST /auth/switch":         {signedIn, ""},
 		"GET /onboarding":           {signedIn, ""},
 		"POST /onboarding":          {signedIn, ""},
 		"GET /club":                 {inClub, ""},
@@ -49,7 +50,6 @@ func TestRouteTableAccess(t *testing.T) {
 		"POST /settings":            {inClub, club.PermClubManage},
 		"GET /healthz":              {open, ""},
 		"GET /readyz":               {open, ""},
-		"GET /metrics":              {open, ""},
 		"GET /static/":              {open, ""},
 	}
 	e := newEnv(t)

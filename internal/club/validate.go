@@ -20,14 +20,17 @@ const (
 // NormalizeEmail trims and lower-cases s and checks that it is one plain
 // address ("ana@example.org", not "Ana <ana@example.org>").
 func NormalizeEmail(s string) (string, error) {
+	// First of all: strings.ToLower turns bytes that are not UTF-8 into
+	// U+FFFD, which would make an address nobody typed look valid.
+	if !utf8.ValidString(s) {
+		return "", Errorf(EINVALID, "The email address contains characters we cannot read. Type it again, like ana@example.org.")
+	}
 	s = strings.ToLower(strings.TrimSpace(s))
 	switch {
 	case s == "":
 		return "", Errorf(EINVALID, "Enter an email address.")
 	case len(s) > MaxEmailLength:
 		return "", Errorf(EINVALID, "An email address can be at most %d characters.", MaxEmailLength)
-	case !utf8.ValidString(s):
-		return "", Errorf(EINVALID, "Enter a valid email address, like ana@example.org.")
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
@@ -43,10 +46,11 @@ func NormalizeEmail(s string) (string, error) {
 // normalizeName trims s and checks it is a plausible name: at most max
 // characters, no control characters, no markup.
 func normalizeName(s, what string, required bool, max int) (string, string) {
+	if !utf8.ValidString(s) {
+		return "", what + " contains characters we cannot read."
+	}
 	s = strings.TrimSpace(s)
 	switch {
-	case !utf8.ValidString(s):
-		return "", what + " contains characters we cannot read."
 	case s == "" && required:
 		return "", "Enter a " + strings.ToLower(what) + "."
 	case utf8.RuneCountInString(s) > max:

@@ -10,6 +10,10 @@ import (
 	"github.com/clubhouse/clubhouse/internal/club"
 )
 
+// emailNotTextMessage is what an owner reads when the email they sent is
+// not UTF-8 text.
+const emailNotTextMessage = "The email address contains characters we cannot read. Type it again, like ana@example.org."
+
 func TestNormalizeEmail(t *testing.T) {
 	tests := []struct {
 		in, want string
@@ -27,6 +31,11 @@ func TestNormalizeEmail(t *testing.T) {
 		{"ana@example.org.", "", false},
 		{strings.Repeat("a", 250) + "@example.org", "", false},
 		{"<script>@example.org", "", false},
+		// Not UTF-8: refused as typed, never lower-cased into
+		// "in\uFFFDvalid@x.example" first.
+		{"in\xffvalid@x.example", "", false},
+		{"IN\xffVALID@X.EXAMPLE", "", false},
+		{"ana@exa\xc3mple.org", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -37,7 +46,27 @@ func TestNormalizeEmail(t *testing.T) {
 			if err != nil && club.ErrorCode(err) != club.EINVALID {
 				t.Errorf("error code = %q, want invalid", club.ErrorCode(err))
 			}
+			if got, want := club.ErrorMessage(err), emailNotTextMessage; !utf8.ValidString(tt.in) && got != want {
+				t.Errorf("message = %q, want %q", got, want)
+			}
 		})
+	}
+}
+
+// TestAddMemberInputRefusesNonUTF8Email: the add-member form (and each
+// import row) says what is wrong with the email field, and keeps nothing.
+func TestAddMemberInputRefusesNonUTF8Email(t *testing.T) {
+	in := club.AddMemberInput{Email: "in\xffvalid@x.example", FirstName: "Ana", Roles: []string{club.RoleMember}}
+	out, err := in.Validate(testRoles)
+	var e *club.Error
+	if !errors.As(err, &e) || e.Code != club.EINVALID {
+		t.Fatalf("Validate = %+v, %v; want an invalid-input error", out, err)
+	}
+	if got, want := e.Fields["email"], emailNotTextMessage; got != want {
+		t.Errorf("email field error = %q, want %q", got, want)
+	}
+	if out.Email != "" {
+		t.Errorf("cleaned email = %q, want none", out.Email)
 	}
 }
 
@@ -80,6 +109,11 @@ func FuzzAddMemberInput(f *testing.F) {
 		}
 		if out.Email != strings.ToLower(out.Email) || !strings.Contains(out.Email, "@") {
 			t.Fatalf("accepted email %q", out.Email)
+		}
+		// What is accepted is what was typed, trimmed and lower-cased:
+		// never a mangled copy of bytes that were not text.
+		if !utf8.ValidString(email) || out.Email != strings.ToLower(strings.TrimSpace(email)) {
+			t.Fatalf("accepted email %q for %q", out.Email, email)
 		}
 		for _, s := range []string{out.FirstName, out.LastName} {
 			if utf8.RuneCountInString(s) > club.MaxNameLength || strings.ContainsAny(s, "<>\x00") || !utf8.ValidString(s) {
