@@ -50,7 +50,7 @@ func (s *Server) handleCallback() http.Handler {
 			if club.ErrorCode(err) == club.EUNAVAILABLE {
 				return err
 			}
-			s.logger.WarnContext(ctx, "web: sign-in exchange refused", "err", err)
+			s.logger.WarnContext(ctx, "web: sign-in exchange refused", "err", club.LogError(err))
 			return errExchange
 		}
 		now := s.now()

@@ -21,6 +21,7 @@ var statusOf = map[string]int{
 	club.ECONFLICT:    http.StatusConflict,
 	club.EUNAVAILABLE: http.StatusServiceUnavailable,
 	club.EINTERNAL:    http.StatusInternalServerError,
+	club.ERATELIMITED: http.StatusTooManyRequests,
 }
 
 // formError is a failed form submission: the form is shown again with the
@@ -48,9 +49,10 @@ func errorStatus(err error) int {
 
 // serveError is the one place that turns an error into a response. It
 // picks the status from the domain error code, logs only server-side
-// failures (with details), and shows the person a safe message: never a
-// stack trace, an internal id or an upstream error. A failed form is shown
-// again with its errors; a missing sign-in becomes a redirect.
+// failures (with details, but every email address in them redacted: see
+// club.LogError), and shows the person a safe message: never a stack
+// trace, an internal id or an upstream error. A failed form is shown again
+// with its errors; a missing sign-in becomes a redirect.
 func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	if club.ErrorCode(err) == club.EUNAUTHENTICATED {
 		s.redirect(w, r, signInURL(r))
@@ -61,7 +63,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", status), slog.String("request_id", requestID(r)),
-			slog.String("err", err.Error()))
+			slog.Any("err", club.LogError(err)))
 	}
 	var fe *formError
 	if errors.As(err, &fe) && status != http.StatusInternalServerError {
@@ -70,7 +72,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	if rerr := s.render(w, r, status, s.errorView(status, err)); rerr != nil {
-		s.logger.ErrorContext(r.Context(), "web: render error page", "err", rerr)
+		s.logger.ErrorContext(r.Context(), "web: render error page", "err", club.LogError(rerr))
 		http.Error(w, http.StatusText(status), status)
 	}
 }
@@ -99,6 +101,10 @@ func (s *Server) errorView(status int, err error) view {
 	if errors.As(err, &de) && de.Message != "" && status != http.StatusInternalServerError &&
 		!(status == http.StatusNotFound && de.Message == club.ErrNotFound.Message) {
 		page.Message = de.Message
+	}
+	if club.ErrorCode(err) == club.ERATELIMITED {
+		page.Title = "Too many attempts"
+		page.BackURL, page.BackLabel = "/", "Go to the start page"
 	}
 	for _, st := range staffErrorPages {
 		if errors.Is(err, st.err) {

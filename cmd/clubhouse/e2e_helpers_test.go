@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -8,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -114,7 +117,8 @@ func e2ePerson(t *testing.T, browser context.Context) context.Context {
 
 // e2eStartPortal runs the portal in -dev mode on loopback ports with its
 // own database and emulator state, and returns its URLs once it listens.
-// It stops when the test ends; its log is shown when the test fails.
+// It stops when the test ends; its log is then checked for email addresses
+// (e2eCheckLogs), and shown when the test fails.
 func e2eStartPortal(t *testing.T, ctx context.Context) e2ePortal {
 	t.Helper()
 	dir := t.TempDir()
@@ -122,6 +126,7 @@ func e2eStartPortal(t *testing.T, ctx context.Context) e2ePortal {
 	logs := &e2eLog{}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	scanned := make(chan struct{}) // closed once all the output is in logs
 	go func() {
 		err := run(ctx, []string{"-dev", "-addr", "127.0.0.1:0", "-emulator-addr", "127.0.0.1:0",
 			"-database-url", "sqlite:" + filepath.Join(dir, "c.db")}, func(string) string { return "" }, pw)
@@ -133,6 +138,8 @@ func e2eStartPortal(t *testing.T, ctx context.Context) e2ePortal {
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("e2e: portal: %v", err)
 		}
+		<-scanned
+		e2eCheckLogs(t, logs.all())
 		if t.Failed() {
 			t.Logf("portal log (tail):\n%s", logs.tail(6000))
 		}
@@ -140,6 +147,7 @@ func e2eStartPortal(t *testing.T, ctx context.Context) e2ePortal {
 
 	started := make(chan e2ePortal, 1)
 	go func() {
+		defer close(scanned)
 		var p e2ePortal
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -178,6 +186,13 @@ func (l *e2eLog) add(line string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lines = append(l.lines, line)
+}
+
+// all returns every line of the log.
+func (l *e2eLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines)
 }
 
 // tail returns the last lines of the log, at most about n bytes.

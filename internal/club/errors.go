@@ -3,16 +3,19 @@ package club
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 )
 
 // Error codes. Each maps to one HTTP status in the web layer's error table.
 const (
-	EINVALID     = "invalid"     // the input is wrong; the message says how to fix it
-	ENOTFOUND    = "not_found"   // the thing does not exist (or is not visible to the caller)
-	EFORBIDDEN   = "forbidden"   // the caller may not do this
-	ECONFLICT    = "conflict"    // the request clashes with the current state
-	EUNAVAILABLE = "unavailable" // Kinde (or another dependency) did not answer; safe to retry
-	EINTERNAL    = "internal"    // a bug or an unexpected failure
+	EINVALID     = "invalid"      // the input is wrong; the message says how to fix it
+	ENOTFOUND    = "not_found"    // the thing does not exist (or is not visible to the caller)
+	EFORBIDDEN   = "forbidden"    // the caller may not do this
+	ECONFLICT    = "conflict"     // the request clashes with the current state
+	EUNAVAILABLE = "unavailable"  // Kinde (or another dependency) did not answer; safe to retry
+	EINTERNAL    = "internal"     // a bug or an unexpected failure
+	ERATELIMITED = "rate_limited" // the caller asked too often; the message says when to try again
 	// EUNAUTHENTICATED means the person must sign in (again).
 	EUNAUTHENTICATED = "unauthenticated"
 )
@@ -35,6 +38,92 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// LogValue is what a log line shows of e: its code, and its message and
+// cause with every email address redacted. Messages are written for the
+// club owner who made the request, so they may name the person added or
+// invited; the log must not.
+func (e *Error) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("code", e.Code), slog.String("msg", RedactEmails(e.Message))}
+	if e.Err != nil {
+		attrs = append(attrs, slog.String("cause", RedactEmails(e.Err.Error())))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// LogError returns err in the form fit for a log line: its code and its
+// text with every email address redacted, wherever in the chain of
+// wrapped errors the address came from. Log errors through it rather than
+// through err.Error().
+func LogError(err error) slog.Value {
+	if err == nil {
+		return slog.StringValue("<nil>")
+	}
+	return slog.GroupValue(slog.String("code", ErrorCode(err)), slog.String("msg", RedactEmails(err.Error())))
+}
+
+// RedactEmails replaces the local part of every email address in s (also
+// one URL-encoded, local%40domain) with "***", keeping the domain:
+// "adding ana@example.org" becomes "adding ***@example.org". It errs
+// towards redacting too much: anything shaped like local@domain goes.
+func RedactEmails(s string) string {
+	if !strings.Contains(s, "@") && !strings.Contains(s, "%40") {
+		return s
+	}
+	var b strings.Builder
+	last := 0 // s[:last] is written or redacted
+	for i := 0; i < len(s); i++ {
+		at := 0 // length of the @ found at i
+		switch {
+		case s[i] == '@':
+			at = 1
+		case s[i] == '%' && i+2 < len(s) && s[i+1] == '4' && s[i+2] == '0':
+			at = 3
+		default:
+			continue
+		}
+		start := i
+		for start > last && isLocalByte(s[start-1]) {
+			start--
+		}
+		end := i + at
+		for end < len(s) && isDomainByte(s[end]) {
+			end++
+		}
+		for end > i+at && s[end-1] == '.' { // a full stop ends the sentence, not the domain
+			end--
+		}
+		if start == i || end == i+at {
+			continue // no local part or no domain: not an address
+		}
+		b.WriteString(s[last:start])
+		b.WriteString("***")
+		b.WriteString(s[i:end])
+		last = end
+		i = end - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// isLocalByte reports whether c may be part of an address's local part:
+// the characters RFC 5322 allows unquoted, and any byte of a non-ASCII
+// letter, except the few that rather end a URL's path or query parameter
+// or a key=value pair ("/", "?", "=", "&"), so "email=ana@example.org"
+// keeps its "email=".
+func isLocalByte(c byte) bool {
+	return isAlnum(c) || c >= 0x80 || strings.IndexByte("!#$%'*+-^_`{|}~.", c) >= 0
+}
+
+// isDomainByte reports whether c may be part of an address's domain.
+func isDomainByte(c byte) bool { return isAlnum(c) || c >= 0x80 || c == '-' || c == '.' }
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // Errorf returns an *Error with the given code and a formatted, user-safe message.
 func Errorf(code, format string, args ...any) *Error {

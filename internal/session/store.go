@@ -161,6 +161,11 @@ func (s *Store) fresh(name string) *sessions.Session {
 // session marked by Rotate gets a new id and its old record is ended; one
 // marked by Destroy is ended and its cookie expired.
 //
+// How long a record lives depends on what it holds (see expiry): a
+// signed-in person's for MaxAge from its last write, anyone else's only as
+// long as the sign-in it holds is pending. Sign-in rotates the id, so the
+// signed-in record starts with the full lifetime.
+//
 // A write lands only on the record as this request loaded it. When another
 // request got there first (a sign-out, an id rotation, or a save from
 // another tab), this request's write is dropped: Save sets no cookie and
@@ -180,10 +185,14 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	rotate := sess.Values[rotateKey{}] != nil
 	dirty := sess.Values[dirtyKey{}] != nil
 	now := s.now()
-	if sess.ID != "" && !rotate && !dirty && st.expires.Sub(now) > s.maxAge/2 {
+	d := dataOf(sess)
+	// Only a signed-in person's record is renewed past half its life, so
+	// an active person stays signed in. Anyone else's lives no longer than
+	// the sign-in it holds, however often it is used.
+	renew := d.User != nil && st.expires.Sub(now) <= s.maxAge/2
+	if sess.ID != "" && !rotate && !dirty && !renew {
 		return nil // untouched and still fresh: no write
 	}
-	d := dataOf(sess)
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("session: encode: %w", err)
@@ -191,7 +200,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	switch {
 	case sess.ID == "" && d.empty():
 		return nil // nothing worth a cookie
-	case sess.ID != "" && !rotate && bytes.Equal(raw, st.raw) && st.expires.Sub(now) > s.maxAge/2:
+	case sess.ID != "" && !rotate && bytes.Equal(raw, st.raw) && !renew:
 		return nil // unchanged and still fresh: no write
 	}
 	if rotate && sess.ID != "" {
@@ -200,12 +209,42 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		}
 		sess.ID = ""
 	}
-	return s.write(r.Context(), w, sess, raw, now.Add(s.maxAge), st.version)
+	return s.write(r.Context(), w, sess, raw, now, s.expiry(d, now), st.version)
 }
 
-// write saves raw over the record at version, under a new id when the
-// session has none, and sets the cookie.
-func (s *Store) write(ctx context.Context, w http.ResponseWriter, sess *sessions.Session, raw []byte, expires time.Time, version int64) error {
+// expiry is when a record holding d, written at now, lapses. A signed-in
+// person's lives MaxAge. Anyone else's holds no more than sign-ins in
+// progress and perhaps a message for the next page, so it lapses when its
+// newest pending sign-in does, or PendingTTL from now when it holds
+// messages (never later than MaxAge either). An anonymous visitor starting
+// sign-ins costs the portal a row for minutes, not weeks.
+func (s *Store) expiry(d *Data, now time.Time) time.Time {
+	full := now.Add(s.maxAge)
+	if d.User != nil {
+		return full
+	}
+	end := now.Add(PendingTTL)
+	if len(d.Pending) > 0 && len(d.Flashes) == 0 {
+		var newest time.Time
+		for _, p := range d.Pending {
+			if p.CreatedAt.After(newest) {
+				newest = p.CreatedAt
+			}
+		}
+		if e := newest.Add(PendingTTL); e.Before(end) {
+			end = e
+		}
+	}
+	if full.Before(end) {
+		end = full
+	}
+	return end
+}
+
+// write saves raw, to lapse at expires, over the record at version, under
+// a new id when the session has none, and sets the cookie to lapse with
+// the record.
+func (s *Store) write(ctx context.Context, w http.ResponseWriter, sess *sessions.Session, raw []byte, now, expires time.Time, version int64) error {
 	if sess.ID == "" {
 		id, err := newID()
 		if err != nil {
@@ -224,7 +263,9 @@ func (s *Store) write(ctx context.Context, w http.ResponseWriter, sess *sessions
 	delete(sess.Values, dirtyKey{})
 	sess.Values[stateKey{}] = loadState{raw: raw, expires: expires, version: version + 1}
 	sess.IsNew = false
-	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, sess.Options))
+	opts := *sess.Options
+	opts.MaxAge = max(1, int((expires.Sub(now)+time.Second-1)/time.Second))
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), sess.ID, &opts))
 	return nil
 }
 
