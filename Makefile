@@ -2,12 +2,18 @@
 GO        ?= go
 PKGS      := ./...
 FUZZTIME  ?= 15s
+# DEV is the development build: cmd/clubhouse's dev.go (the embedded Kinde emulator behind -dev)
+# and the tests that run it. A plain `go build ./cmd/clubhouse` has neither and refuses -dev.
+DEV       := -tags dev
+# PRODPKGS are the packages whose files differ between the two builds: they are checked in both.
+PRODPKGS  := ./cmd/clubhouse
 
 .PHONY: run test generate check-generated lint unit race soak fuzz bench emulator
 
 ## run: the portal with the embedded Kinde emulator and SQLite in ./data, seeded with demo clubs
+## (a development build, on loopback only)
 run:
-	$(GO) run ./cmd/clubhouse -dev
+	$(GO) run $(DEV) ./cmd/clubhouse -dev
 
 ## emulator: the local Kinde on its own (prints its issuer, apps and people)
 emulator:
@@ -28,15 +34,20 @@ check-generated:
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt needed:"; echo "$$out"; exit 1; }
-	$(GO) vet $(PKGS)
-	$(GO) tool staticcheck $(PKGS)
+	$(GO) vet $(DEV) $(PKGS)
+	$(GO) vet $(PRODPKGS)
+	$(GO) tool staticcheck $(DEV) $(PKGS)
+	$(GO) tool staticcheck $(PRODPKGS)
 
 unit:
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(DEV) $(PKGS)
+	$(GO) test -count=1 -timeout 5m $(PRODPKGS)
 
-## race: the packages where goroutines meet (domain, store, jobs, mail, sessions, HTTP) under -race
+## race: every package where goroutines meet (domain, store, jobs, mail, sessions, HTTP, the Kinde
+## client's caches and the emulator's webhook deliveries, the schedule tests) under -race
+## (none of them has files of the development build only, so they need no $(DEV))
 race:
-	$(GO) test -race -count=1 -timeout 20m ./internal/club ./internal/store ./internal/river ./internal/mail ./internal/session ./internal/reliability ./web
+	$(GO) test -race -count=1 -timeout 20m ./internal/club ./internal/store ./internal/river ./internal/mail ./internal/session ./internal/reliability ./internal/kinde/... ./internal/metrics ./web
 
 ## soak: the schedule tests over many more seeded schedules (10,000 on each database by default);
 ## a failure prints its seed, replayed with CLUBHOUSE_SEED=<seed> CLUBHOUSE_SCHEDULES=1
@@ -54,4 +65,4 @@ fuzz:
 
 ## bench: the benchmarks behind docs/PERFORMANCE.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem $(DEV) ./...

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // handleHealthz answers 200 while the process serves HTTP.
@@ -31,9 +29,4 @@ func (s *Server) handleReadyz() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-}
-
-// handleMetrics serves Prometheus metrics.
-func (s *Server) handleMetrics() http.Handler {
-	return promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})
 }

@@ -79,7 +79,7 @@ func startPortal(t *testing.T) *portal {
 		Logger: logger, PublicURL: base, KindeIssuer: emu.Issuer(),
 		Service: club.NewService(db, admin, nil, logger), Directory: db, AuditLog: db, Invitations: db, Mailbox: db,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
-		Registerer: reg, Gatherer: reg, Ready: db.Ping,
+		Registerer: reg, Ready: db.Ping,
 	})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()

@@ -54,8 +54,8 @@ type Freshness interface {
 	LastSynced(ctx context.Context, clubCode string) (time.Time, error)
 }
 
-// Deps are everything the HTTP layer needs. Mailbox, Registerer,
-// Gatherer and Ready may be nil; the rest are required.
+// Deps are everything the HTTP layer needs. Mailbox, Registerer and Ready
+// may be nil; the rest are required.
 type Deps struct {
 	Logger *slog.Logger
 	// PublicURL is how browsers reach the portal, e.g. https://clubs.example.org.
@@ -79,9 +79,14 @@ type Deps struct {
 	Sessions  session.Records
 	Assets    *static.Assets
 
-	Now        func() time.Time
+	Now func() time.Time
+	// Registerer takes the HTTP layer's metrics (request latency by
+	// route). The portal's listener does not serve them: cmd/clubhouse
+	// serves its registry on a listener of its own.
 	Registerer prometheus.Registerer
-	Gatherer   prometheus.Gatherer
+	// Gatherer is ignored, for the same reason. It stays only until its
+	// last user (internal/river's instance tests) stops setting it.
+	Gatherer prometheus.Gatherer
 	// Ready reports whether the portal can serve (database reachable…).
 	Ready func(ctx context.Context) error
 
@@ -129,7 +134,6 @@ type Server struct {
 	assets    *static.Assets
 	now       func() time.Time
 	ready     func(ctx context.Context) error
-	gatherer  prometheus.Gatherer
 	metrics   *metrics
 	refreshes *refreshGroup
 
@@ -169,11 +173,7 @@ func newServer(d Deps) *Server {
 		d.Ready = func(context.Context) error { return nil }
 	}
 	if d.Registerer == nil {
-		reg := prometheus.NewRegistry()
-		d.Registerer, d.Gatherer = reg, reg
-	}
-	if d.Gatherer == nil {
-		d.Gatherer = prometheus.DefaultGatherer
+		d.Registerer = prometheus.NewRegistry()
 	}
 	if d.Importer != nil && d.Imports == nil {
 		panic("web: NewServer: Importer needs Imports")
@@ -209,7 +209,6 @@ func newServer(d Deps) *Server {
 		assets:    d.Assets,
 		now:       d.Now,
 		ready:     d.Ready,
-		gatherer:  d.Gatherer,
 		metrics:   newMetrics(d.Registerer),
 		refreshes: newRefreshGroup(),
 

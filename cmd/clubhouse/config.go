@@ -5,22 +5,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/clubhouse/clubhouse/internal/kinde/emulator"
 )
 
 // Config is every setting of the portal. It is read once, from flags and the
 // environment, in this file only.
 type Config struct {
 	// Dev runs the portal with the embedded Kinde emulator (seeded with demo
-	// clubs) and the development mailbox. It is what `make run` uses.
+	// clubs) and the development mailbox. It is what `make run` uses, and
+	// only a development build (-tags dev) has it.
 	Dev bool
+	// DevAllowRemote lets Dev listen on more than loopback. Dev lets anyone
+	// who reaches the portal sign in as anyone and read every mail, so it
+	// takes CLUBHOUSE_DEV_ALLOW_REMOTE=yes-really.
+	DevAllowRemote bool
 
 	Addr        string // listen address
+	MetricsAddr string // listen address of /metrics (Prometheus); "" serves no metrics
 	PublicURL   string // how browsers reach the portal, e.g. https://clubs.example.org
 	DatabaseURL string // sqlite:path/to.db or postgres://...
 
@@ -31,7 +36,8 @@ type Config struct {
 
 	// StaffOrg is the Kinde org code of platform staff: its members holding
 	// staff:impersonate may view any club as one of its members. "" turns
-	// the staff console off. Dev default: the emulator's staff org.
+	// the staff console off. Dev default: the emulator's staff org, filled
+	// in by the development wiring (startDevKinde).
 	StaffOrg string
 	// ViewAsMinutes is how long a staff view lasts (1 to 240).
 	ViewAsMinutes int
@@ -80,7 +86,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.SetOutput(stderr)
 	fs.BoolVar(&c.Dev, "dev", env("CLUBHOUSE_DEV", "") == "1" || env("CLUBHOUSE_DEV", "") == "true",
 		"run with the embedded Kinde emulator and the development mailbox (CLUBHOUSE_DEV)")
+	allowRemote := fs.String("dev-allow-remote", env("CLUBHOUSE_DEV_ALLOW_REMOTE", ""),
+		"yes-really lets -dev listen on more than loopback (CLUBHOUSE_DEV_ALLOW_REMOTE)")
 	fs.StringVar(&c.Addr, "addr", env("CLUBHOUSE_ADDR", "127.0.0.1:8080"), "listen address (CLUBHOUSE_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CLUBHOUSE_METRICS_ADDR", ""), "listen address of /metrics (Prometheus); empty serves none (CLUBHOUSE_METRICS_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("CLUBHOUSE_PUBLIC_URL", ""), "public URL of the portal (CLUBHOUSE_PUBLIC_URL); dev default http://localhost:<port of -addr>")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("CLUBHOUSE_DATABASE_URL", ""), "sqlite:path.db or postgres://… (CLUBHOUSE_DATABASE_URL); dev default sqlite:data/clubhouse.db")
 	fs.StringVar(&c.EmulatorAddr, "emulator-addr", env("CLUBHOUSE_EMULATOR_ADDR", "127.0.0.1:8081"), "dev: listen address of the embedded Kinde emulator")
@@ -117,6 +126,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
+	switch *allowRemote {
+	case "":
+	case allowRemoteYes:
+		c.DevAllowRemote = true
+	default:
+		return Config{}, fmt.Errorf("config: CLUBHOUSE_DEV_ALLOW_REMOTE is %q: it takes %s or nothing", *allowRemote, allowRemoteYes)
+	}
 	if c.Dev {
 		// An empty public URL in dev is derived from the listen address
 		// once the portal listens (see run).
@@ -127,9 +143,6 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "webhook-register" })
 		if !explicit {
 			c.WebhookRegister = true
-		}
-		if c.StaffOrg == "" {
-			c.StaffOrg = emulator.SeedStaffOrgCode
 		}
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -172,6 +185,12 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("config: KINDE_DOMAIN must be an https URL such as https://acme.kinde.com"))
 		}
 	}
+	errs = append(errs, c.devBeyondLoopback()...)
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("config: CLUBHOUSE_METRICS_ADDR must be host:port such as 127.0.0.1:9090: %w", err))
+		}
+	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("config: CLUBHOUSE_DATABASE_URL must start with sqlite: or postgres://"))
 	}
@@ -187,4 +206,40 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("config: SMTP_TLS must be mandatory, opportunistic or none"))
 	}
 	return errors.Join(errs...)
+}
+
+// devBeyondLoopback refuses -dev on an address other machines reach: the
+// portal's one-click sign-in, its mailbox and the emulator's Management
+// API (with seeded, published credentials) are for this machine only.
+func (c Config) devBeyondLoopback() []error {
+	if !c.Dev || c.DevAllowRemote {
+		return nil
+	}
+	var errs []error
+	for _, a := range []struct{ addr, name string }{{c.Addr, "CLUBHOUSE_ADDR"}, {c.EmulatorAddr, "CLUBHOUSE_EMULATOR_ADDR"}} {
+		if !isLoopback(a.addr) {
+			errs = append(errs, fmt.Errorf("config: -dev lets anyone who reaches it sign in as anyone and read every mail, so it listens on loopback only, and %s is %q: "+
+				"use 127.0.0.1, ::1 or localhost, or set CLUBHOUSE_DEV_ALLOW_REMOTE=%s", a.name, a.addr, allowRemoteYes))
+		}
+	}
+	return errs
+}
+
+// allowRemoteYes is the only value of CLUBHOUSE_DEV_ALLOW_REMOTE that lets
+// -dev listen beyond loopback: a word nobody types by accident.
+const allowRemoteYes = "yes-really"
+
+// isLoopback reports whether a listen address (host:port) takes connections
+// from this machine only: 127.0.0.0/8, ::1 or localhost. An empty host
+// listens everywhere, and any other name may resolve anywhere.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

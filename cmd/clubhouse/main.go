@@ -1,7 +1,8 @@
 // Command clubhouse is the Clubhouse portal: the admin portal for clubs whose
 // people live in Kinde. With -dev (what `make run` uses) it also starts a
 // local Kinde emulator seeded with demo clubs, and keeps mail in a
-// development mailbox.
+// development mailbox; only the development build (-tags dev, dev.go)
+// has the emulator, so the production binary refuses -dev.
 package main
 
 import (

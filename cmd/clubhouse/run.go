@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,13 +19,18 @@ import (
 
 	"github.com/clubhouse/clubhouse/internal/club"
 	"github.com/clubhouse/clubhouse/internal/kinde"
-	"github.com/clubhouse/clubhouse/internal/kinde/emulator"
 	"github.com/clubhouse/clubhouse/internal/mail"
+	"github.com/clubhouse/clubhouse/internal/river"
 	"github.com/clubhouse/clubhouse/internal/store"
 	"github.com/clubhouse/clubhouse/static"
 	"github.com/clubhouse/clubhouse/views"
 	"github.com/clubhouse/clubhouse/web"
 )
+
+// errNoDevBuild is run's answer to -dev in a binary built without the
+// development wiring.
+var errNoDevBuild = errors.New("clubhouse: -dev needs the development build, which embeds the Kinde emulator, and this binary has none: " +
+	"use `make run`, or `go run -tags dev ./cmd/clubhouse -dev`")
 
 // run reads the configuration, wires the portal and serves it until ctx is
 // done, then shuts down gracefully.
@@ -36,82 +39,133 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if cfg.Dev && !devBuild {
+		return errNoDevBuild
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: redactAttr}))
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	lns, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("clubhouse: listen: %w", err)
+		return err
 	}
-	defer ln.Close()
+	defer lns.Close()
 	if cfg.PublicURL == "" { // dev only: Validate requires it otherwise
-		cfg.PublicURL = "http://localhost:" + portOf(ln.Addr())
+		cfg.PublicURL = "http://localhost:" + portOf(lns.portal.Addr())
 	}
-
-	var mailbox club.DevMailbox
 	if cfg.Dev {
-		emu, stopEmulator, err := startEmulator(ctx, cfg, logger)
-		if err != nil {
+		var stopKinde func()
+		if cfg, stopKinde, err = startDevKinde(ctx, cfg, logger); err != nil {
 			return err
 		}
-		defer stopEmulator()
-		seed := emu.SeedState()
-		portal, _ := seed.AppByName(emulator.SeedPortalApp)
-		m2m, _ := seed.AppByName(emulator.SeedManagementApp)
-		cfg.Kinde = KindeConfig{Domain: emu.Issuer(), ClientID: portal.ClientID, ClientSecret: portal.ClientSecret,
-			M2MClientID: m2m.ClientID, M2MClientSecret: m2m.ClientSecret, Audience: emulator.SeedAPIAudience}
+		defer stopKinde()
 	}
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := wire(ctx, cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = p.jobs.Stop(context.WithoutCancel(ctx)) }()
+	return serve(ctx, cfg, lns, p, logger, stdout)
+}
 
+// listeners are the portal's sockets. They are opened first, so a busy
+// port fails before anything starts, and a port of 0 is known to the rest.
+type listeners struct {
+	portal  net.Listener
+	metrics net.Listener // nil without CLUBHOUSE_METRICS_ADDR
+}
+
+func listen(cfg Config) (listeners, error) {
+	var lns listeners
+	var err error
+	if lns.portal, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return listeners{}, fmt.Errorf("clubhouse: listen: %w", err)
+	}
+	if cfg.MetricsAddr != "" {
+		if lns.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			lns.portal.Close()
+			return listeners{}, fmt.Errorf("clubhouse: listen for metrics: %w", err)
+		}
+	}
+	return lns, nil
+}
+
+// Close closes the listeners that are still open (a server's Shutdown
+// closes its own).
+func (l listeners) Close() {
+	_ = l.portal.Close()
+	if l.metrics != nil {
+		_ = l.metrics.Close()
+	}
+}
+
+// metricsURL is where Prometheus scrapes the portal, "" when nowhere.
+func (l listeners) metricsURL() string {
+	if l.metrics == nil {
+		return ""
+	}
+	return "http://" + l.metrics.Addr().String() + "/metrics"
+}
+
+// openStore opens the database, making the SQLite file's folder first.
+func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (*store.DB, error) {
 	if strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
 		if dir := filepath.Dir(strings.TrimPrefix(cfg.DatabaseURL, "sqlite:")); dir != "." && dir != "" {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return fmt.Errorf("clubhouse: data folder: %w", err)
+				return nil, fmt.Errorf("clubhouse: data folder: %w", err)
 			}
 		}
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, logger)
 	if err != nil {
-		return fmt.Errorf("clubhouse: %w", err)
+		return nil, fmt.Errorf("clubhouse: %w", err)
 	}
-	defer db.Close()
-	if cfg.Dev {
-		mailbox = db
-	}
+	return db, nil
+}
 
+// portal is the wired portal: its HTTP handler, and what serve starts and
+// stops beside it.
+type portal struct {
+	handler  http.Handler
+	registry *prometheus.Registry // served on the metrics listener
+	admin    *kinde.Admin         // registers the webhook
+	jobs     *river.Jobs
+	db       *store.DB
+}
+
+// wire builds the portal's parts over db and cfg's Kinde: sign-in, the
+// Management API client, mail, the club service, the jobs and the HTTP
+// handler. Nothing runs yet: serve starts it.
+func wire(ctx context.Context, cfg Config, db *store.DB, logger *slog.Logger) (*portal, error) {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	httpClient := &http.Client{Timeout: 15 * time.Second}
-
 	auth, err := kinde.NewAuth(ctx, kinde.AuthConfig{
 		Issuer: cfg.Kinde.Domain, ClientID: cfg.Kinde.ClientID, ClientSecret: cfg.Kinde.ClientSecret,
 		RedirectURL: cfg.PublicURL + "/auth/callback", Audience: cfg.Kinde.Audience, HTTPClient: httpClient,
 	})
 	if err != nil {
-		return fmt.Errorf("clubhouse: %w", err)
+		return nil, fmt.Errorf("clubhouse: %w", err)
 	}
 	admin, err := kinde.NewAdmin(kinde.AdminConfig{
 		Issuer: cfg.Kinde.Domain, ClientID: cfg.Kinde.M2MClientID, ClientSecret: cfg.Kinde.M2MClientSecret,
 		HTTPClient: httpClient, Logger: logger, Metrics: registry,
 	})
 	if err != nil {
-		return fmt.Errorf("clubhouse: %w", err)
+		return nil, fmt.Errorf("clubhouse: %w", err)
 	}
-
-	var sender mail.Sender
-	if cfg.Dev {
-		sender = mail.NewDevSender(db, time.Now)
-	} else {
-		smtp, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
-			Password: cfg.SMTP.Password, From: cfg.SMTP.From, TLS: mail.TLSPolicy(cfg.SMTP.TLS)})
-		if err != nil {
-			return fmt.Errorf("clubhouse: %w", err)
-		}
-		sender = smtp
+	sender, err := newSender(cfg, db)
+	if err != nil {
+		return nil, err
 	}
 	worker := mail.NewWorker(db, sender, renderInvitation, mail.WorkerConfig{BaseURL: cfg.PublicURL, Logger: logger})
-
 	assets, err := static.New()
 	if err != nil {
-		return fmt.Errorf("clubhouse: %w", err)
+		return nil, fmt.Errorf("clubhouse: %w", err)
 	}
 	svc := club.NewService(db, admin, time.Now, logger)
 	// Bulk imports run as River jobs; the web layer previews, starts and
@@ -119,60 +173,105 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	importer := club.NewImporter(db, db, admin, time.Now, logger)
 	jobs, err := newJobs(ctx, cfg, db, svc, worker, importer.Run, registry, logger)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() { _ = jobs.Stop(context.WithoutCancel(ctx)) }()
 	// From here on every invitation written queues its job in the same
 	// transaction; nothing writes one before (the sweep would catch it).
 	db.SetInvitationQueue(jobs)
+	var mailbox club.DevMailbox
+	if cfg.Dev {
+		mailbox = db
+	}
 	handler := web.NewServer(web.Deps{
 		Logger: logger, PublicURL: cfg.PublicURL, KindeIssuer: cfg.Kinde.Domain,
 		Service: svc, Directory: db, AuditLog: db, Invitations: db, Mailbox: mailbox,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets, Now: time.Now,
-		Registerer: registry, Gatherer: registry, Ready: db.Ping,
+		Registerer: registry, Ready: db.Ping,
 		Webhooks: jobs, WebhookVerifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient), Imports: jobs, Importer: importer,
 		StaffOrg: cfg.StaffOrg, StaffKinde: admin, RoleHolders: db, ViewAsTTL: time.Duration(cfg.ViewAsMinutes) * time.Minute,
 	})
+	return &portal{handler: handler, registry: registry, admin: admin, jobs: jobs, db: db}, nil
+}
 
+// newSender is where invitation emails go: the development mailbox with
+// -dev, SMTP otherwise.
+func newSender(cfg Config, db *store.DB) (mail.Sender, error) {
+	if cfg.Dev {
+		return mail.NewDevSender(db, time.Now), nil
+	}
+	smtp, err := mail.NewSMTP(mail.SMTPConfig{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username,
+		Password: cfg.SMTP.Password, From: cfg.SMTP.From, TLS: mail.TLSPolicy(cfg.SMTP.TLS)})
+	if err != nil {
+		return nil, fmt.Errorf("clubhouse: %w", err)
+	}
+	return smtp, nil
+}
+
+// serve starts the jobs and the background tasks, serves the portal (and
+// its metrics, when configured) until ctx is done or a server fails, then
+// shuts everything down.
+func serve(ctx context.Context, cfg Config, lns listeners, p *portal, logger *slog.Logger, stdout io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Invitations, webhooks, reconciliation and imports run as River jobs.
-	if err := jobs.Start(ctx); err != nil {
+	if err := p.jobs.Start(ctx); err != nil {
 		return fmt.Errorf("clubhouse: %w", err)
 	}
 	background := make(chan error, 2) // one per task: the session sweep, the webhook registration
-	go func() { background <- sweepSessions(ctx, db, logger) }()
+	go func() { background <- sweepSessions(ctx, p.db, logger) }()
 
-	srv := &http.Server{
-		Handler:           handler,
+	servers := []*http.Server{newHTTPServer(p.handler, logger)}
+	serveErr := make(chan error, 2) // one per server
+	go func() { serveErr <- servers[0].Serve(lns.portal) }()
+	if lns.metrics != nil {
+		m := newHTTPServer(metricsHandler(p.registry, logger), logger)
+		servers = append(servers, m)
+		go func() { serveErr <- m.Serve(lns.metrics) }()
+	}
+	// Registration waits on Kinde (retrying with backoff when it is down),
+	// so it runs beside the portal instead of holding up its start. The
+	// listener is open already, so Kinde can reach the endpoint at once.
+	go func() {
+		registerWebhook(ctx, cfg, p.admin, logger)
+		background <- nil
+	}()
+	printWelcome(stdout, cfg, lns.metricsURL())
+	logger.Info("clubhouse: listening", "addr", lns.portal.Addr().String(), "public_url", cfg.PublicURL, "dev", cfg.Dev)
+
+	var failed error
+	select {
+	case err := <-serveErr:
+		failed = fmt.Errorf("clubhouse: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown(ctx, cfg, servers, cancel, p.jobs, background, logger)
+	return failed
+}
+
+// newHTTPServer is an http.Server with the portal's timeouts.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	// Registration waits on Kinde (retrying with backoff when it is down),
-	// so it runs beside the portal instead of holding up its start. The
-	// listener is open already, so Kinde can reach the endpoint at once.
-	go func() {
-		registerWebhook(ctx, cfg, admin, logger)
-		background <- nil
-	}()
-	printWelcome(stdout, cfg)
-	logger.Info("clubhouse: listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "dev", cfg.Dev)
+}
 
-	select {
-	case err := <-serveErr:
-		return fmt.Errorf("clubhouse: serve: %w", err)
-	case <-ctx.Done():
-	}
+// shutdown stops the portal within cfg.ShutdownTimeout, in order: the HTTP
+// servers first, so requests in flight finish, then (cancel) the
+// background tasks and the jobs, which it waits for.
+func shutdown(ctx context.Context, cfg Config, servers []*http.Server, cancel context.CancelFunc, jobs *river.Jobs,
+	background <-chan error, logger *slog.Logger) {
 	logger.Info("clubhouse: shutting down")
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancelShutdown()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		logger.Warn("clubhouse: shutdown", "err", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			logger.Warn("clubhouse: shutdown", "err", err)
+		}
 	}
 	cancel()
 	if err := jobs.Stop(shutdownCtx); err != nil {
@@ -183,7 +282,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			logger.Warn("clubhouse: background task", "err", err)
 		}
 	}
-	return nil
 }
 
 // renderInvitation renders the invitation email with the views package.
@@ -211,60 +309,13 @@ func sweepSessions(ctx context.Context, db *store.DB, logger *slog.Logger) error
 	}
 }
 
-// startEmulator starts the embedded Kinde emulator for -dev. Its state is
-// kept in the data folder next to the SQLite file, so the people and clubs
-// added in one run are there in the next, and signing keys stay the same.
-func startEmulator(ctx context.Context, cfg Config, logger *slog.Logger) (*emulator.Emulator, func(), error) {
-	stateFile := filepath.Join(filepath.Dir(strings.TrimPrefix(cfg.DatabaseURL, "sqlite:")), "kinde-emulator.json")
-	if !strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
-		stateFile = filepath.Join("data", "kinde-emulator.json")
-	}
-	ln, err := net.Listen("tcp", cfg.EmulatorAddr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("clubhouse: emulator listen: %w", err)
-	}
-	seed := emulator.DefaultSeed()
-	allowPortal(seed, cfg.PublicURL)
-	emu, err := emulator.New("http://"+ln.Addr().String(), emulator.Options{
-		Seed: seed, Logger: logger.With("component", "kinde-emulator"), ControlPlane: true,
-	})
-	if err != nil {
-		ln.Close()
-		return nil, nil, fmt.Errorf("clubhouse: emulator: %w", err)
-	}
-	if b, err := os.ReadFile(stateFile); err == nil {
-		var st emulator.State
-		if err := json.Unmarshal(b, &st); err != nil {
-			logger.Warn("clubhouse: emulator state unreadable; starting from the seed", "file", stateFile, "err", err)
-		} else {
-			allowPortal(&st, cfg.PublicURL)
-			if err := emu.World().Replace(st); err != nil {
-				logger.Warn("clubhouse: emulator state rejected; starting from the seed", "file", stateFile, "err", err)
-			}
-		}
-	}
-	srv := &http.Server{Handler: emu.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go func() { _ = srv.Serve(ln) }()
-	stop := func() {
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-		_ = emu.Close()
-		if err := os.MkdirAll(filepath.Dir(stateFile), 0o750); err == nil {
-			if b, err := json.MarshalIndent(emu.World().Snapshot(), "", "  "); err == nil {
-				if err := os.WriteFile(stateFile, b, 0o600); err != nil {
-					logger.Warn("clubhouse: save emulator state", "err", err)
-				}
-			}
-		}
-	}
-	return emu, stop, nil
-}
-
 // printWelcome tells a newcomer where to go and who to sign in as.
-func printWelcome(w io.Writer, cfg Config) {
+// metricsURL is "" when the portal serves no metrics.
+func printWelcome(w io.Writer, cfg Config, metricsURL string) {
 	fmt.Fprintf(w, "\nClubhouse is running at %s\n", cfg.PublicURL)
+	if metricsURL != "" {
+		fmt.Fprintf(w, "Metrics (Prometheus): %s\n", metricsURL)
+	}
 	if !cfg.Dev {
 		return
 	}
@@ -285,26 +336,23 @@ func printWelcome(w io.Writer, cfg Config) {
 	fmt.Fprintln(w)
 }
 
-// allowPortal registers the portal's callback and sign-out URLs with the
-// emulator's portal app, so -dev works on any address.
-func allowPortal(st *emulator.State, publicURL string) {
-	for i, a := range st.Apps {
-		if a.Name != emulator.SeedPortalApp {
-			continue
-		}
-		if cb := publicURL + "/auth/callback"; !slices.Contains(a.RedirectURIs, cb) {
-			st.Apps[i].RedirectURIs = append(st.Apps[i].RedirectURIs, cb)
-		}
-		if out := publicURL + "/"; !slices.Contains(a.LogoutURIs, out) {
-			st.Apps[i].LogoutURIs = append(st.Apps[i].LogoutURIs, out)
-		}
-	}
-}
-
 func portOf(a net.Addr) string {
 	_, port, err := net.SplitHostPort(a.String())
 	if err != nil {
 		return "8080"
 	}
 	return port
+}
+
+// redactAttr keeps personal data out of every log line, whoever logged it:
+// an error is logged as its code and its redacted chain, and an email
+// address in any string value as ***@domain.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch v := a.Value.Any().(type) {
+	case error:
+		a.Value = club.LogError(v)
+	case string:
+		a.Value = slog.StringValue(club.RedactEmails(v))
+	}
+	return a
 }
