@@ -63,8 +63,10 @@ func (w *world) instances(sc *schedule) []*instance {
 	insts := make([]*instance, len(w.insts))
 	for i, in := range w.insts {
 		k := pausingKinde{Kinde: w.admin, s: sc.s, changed: sc.record}
+		// An operation may wait many steps for its turn: the request
+		// deadline is not what these schedules test.
 		insts[i] = &instance{db: in.db, svc: club.NewService(pausingDirectory{Directory: in.db, s: sc.s}, k, nil, nil,
-			club.WithoutPacing())}
+			club.WithoutPacing(), club.WithKindeDeadline(time.Hour))}
 	}
 	return insts
 }
