@@ -47,7 +47,7 @@ unit:
 ## client's caches and the emulator's webhook deliveries, the schedule tests) under -race
 ## (none of them has files of the development build only, so they need no $(DEV))
 race:
-	$(GO) test -race -count=1 -timeout 20m ./internal/club ./internal/store ./internal/river ./internal/mail ./internal/session ./internal/reliability ./internal/kinde/... ./internal/metrics ./web
+	$(GO) test -race -count=1 -timeout 20m ./internal/club ./internal/store ./internal/jobs ./internal/mail ./internal/session ./internal/reliability ./internal/kinde/... ./internal/metrics ./web
 
 ## soak: the schedule tests over many more seeded schedules (10,000 on each database by default);
 ## a failure prints its seed, replayed with CLUBHOUSE_SEED=<seed> CLUBHOUSE_SCHEDULES=1

@@ -85,7 +85,7 @@ type Deps struct {
 	// serves its registry on a listener of its own.
 	Registerer prometheus.Registerer
 	// Gatherer is ignored, for the same reason. It stays only until its
-	// last user (internal/river's instance tests) stops setting it.
+	// last user (internal/jobs's instance tests) stops setting it.
 	Gatherer prometheus.Gatherer
 	// Ready reports whether the portal can serve (database reachable…).
 	Ready func(ctx context.Context) error

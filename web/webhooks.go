@@ -30,13 +30,13 @@ type WebhookVerifier interface {
 
 // WebhookInbox takes a verified delivery: it records its id and queues the
 // job that applies the event, together. duplicate is true for an id it
-// has seen (nothing is queued then). internal/river's *Jobs implements it.
+// has seen (nothing is queued then). internal/jobs's *Jobs implements it.
 type WebhookInbox interface {
 	AcceptWebhook(ctx context.Context, deliveryID string, ev club.KindeEvent) (duplicate bool, err error)
 }
 
 // ImportQueue queues a bulk member import to run as a background job.
-// internal/river's *Jobs implements it.
+// internal/jobs's *Jobs implements it.
 type ImportQueue interface {
 	EnqueueImport(ctx context.Context, importID int64) error
 }

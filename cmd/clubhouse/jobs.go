@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -10,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/jobs"
 	"github.com/clubhouse/clubhouse/internal/kinde"
 	"github.com/clubhouse/clubhouse/internal/mail"
-	"github.com/clubhouse/clubhouse/internal/river"
 	"github.com/clubhouse/clubhouse/internal/store"
 )
 
@@ -22,12 +23,16 @@ import (
 // reconciliation to the club service, bulk imports to importRun (the
 // importer's resumable run).
 func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, worker *mail.Worker,
-	importRun func(ctx context.Context, importID int64) error, reg prometheus.Registerer, logger *slog.Logger) (*river.Jobs, error) {
-	rc := river.Config{
+	importRun func(ctx context.Context, importID int64) error, reg prometheus.Registerer, logger *slog.Logger) (*jobs.Jobs, error) {
+	dialect, err := jobsDialect(db.Dialect())
+	if err != nil {
+		return nil, err
+	}
+	rc := jobs.Config{
 		DB:      db.JobsDB(),
-		Dialect: db.Dialect(),
-		Inbox:   db,
-		Handlers: river.Handlers{
+		Dialect: dialect,
+		Inbox:   inbox{db},
+		Handlers: jobs.Handlers{
 			Webhook:        svc.HandleKindeEvent,
 			Invitation:     worker.Deliver,
 			DueInvitations: db.DueInvitations,
@@ -51,14 +56,35 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 		Registerer:         reg,
 		ReconcileEvery:     cfg.ReconcileEvery, // 0 is off in both
 	}
-	if db.Dialect() == store.DialectPostgres {
+	if dialect == jobs.Postgres {
 		rc.PostgresURL = cfg.DatabaseURL
 	}
-	jobs, err := river.New(ctx, rc)
+	q, err := jobs.New(ctx, rc)
 	if err != nil {
 		return nil, fmt.Errorf("clubhouse: %w", err)
 	}
-	return jobs, nil
+	return q, nil
+}
+
+// jobsDialect names the store's dialect as the job queue does: each
+// package names its own, so that neither imports the other.
+func jobsDialect(d string) (jobs.Dialect, error) {
+	switch d {
+	case store.DialectSQLite:
+		return jobs.SQLite, nil
+	case store.DialectPostgres:
+		return jobs.Postgres, nil
+	}
+	return "", fmt.Errorf("clubhouse: the job queue does not support the store's dialect %q", d)
+}
+
+// inbox is the store as the job queue's webhook inbox. The store records a
+// store.WebhookDelivery and the jobs hand it a jobs.Delivery: the two have
+// the same fields, so the conversion below stops compiling if they part.
+type inbox struct{ db *store.DB }
+
+func (i inbox) RecordWebhook(ctx context.Context, d jobs.Delivery, enqueue func(ctx context.Context, tx *sql.Tx) error) (bool, error) {
+	return i.db.RecordWebhook(ctx, store.WebhookDelivery(d), enqueue)
 }
 
 // registerWebhook makes Kinde send the events the portal applies to its

@@ -14,7 +14,7 @@ import (
 func TestLogsCarryNoEmail(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: redactAttr}))
-	wrapped := fmt.Errorf("river: job failed: %w", errors.New("store: save member ana.alves@example.org: conflict"))
+	wrapped := fmt.Errorf("jobs: job failed: %w", errors.New("store: save member ana.alves@example.org: conflict"))
 	logger.Error("job failed", "err", wrapped)
 	logger.Warn("save session", "who", "ana.alves@example.org", "count", 3)
 	logger.Info("added ana.alves@example.org")

@@ -18,9 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/jobs"
 	"github.com/clubhouse/clubhouse/internal/kinde"
 	"github.com/clubhouse/clubhouse/internal/mail"
-	"github.com/clubhouse/clubhouse/internal/river"
 	"github.com/clubhouse/clubhouse/internal/store"
 	"github.com/clubhouse/clubhouse/static"
 	"github.com/clubhouse/clubhouse/views"
@@ -133,7 +133,7 @@ type portal struct {
 	handler  http.Handler
 	registry *prometheus.Registry // served on the metrics listener
 	admin    *kinde.Admin         // registers the webhook
-	jobs     *river.Jobs
+	jobs     *jobs.Jobs
 	db       *store.DB
 }
 
@@ -171,13 +171,13 @@ func wire(ctx context.Context, cfg Config, db *store.DB, logger *slog.Logger) (*
 	// Bulk imports run as River jobs; the web layer previews, starts and
 	// reports them.
 	importer := club.NewImporter(db, db, admin, time.Now, logger)
-	jobs, err := newJobs(ctx, cfg, db, svc, worker, importer.Run, registry, logger)
+	queue, err := newJobs(ctx, cfg, db, svc, worker, importer.Run, registry, logger)
 	if err != nil {
 		return nil, err
 	}
 	// From here on every invitation written queues its job in the same
 	// transaction; nothing writes one before (the sweep would catch it).
-	db.SetInvitationQueue(jobs)
+	db.SetInvitationQueue(queue)
 	var mailbox club.DevMailbox
 	if cfg.Dev {
 		mailbox = db
@@ -187,10 +187,10 @@ func wire(ctx context.Context, cfg Config, db *store.DB, logger *slog.Logger) (*
 		Service: svc, Directory: db, AuditLog: db, Invitations: db, Mailbox: mailbox,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets, Now: time.Now,
 		Registerer: registry, Ready: db.Ping,
-		Webhooks: jobs, WebhookVerifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient), Imports: jobs, Importer: importer,
+		Webhooks: queue, WebhookVerifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient), Imports: queue, Importer: importer,
 		StaffOrg: cfg.StaffOrg, StaffKinde: admin, RoleHolders: db, ViewAsTTL: time.Duration(cfg.ViewAsMinutes) * time.Minute,
 	})
-	return &portal{handler: handler, registry: registry, admin: admin, jobs: jobs, db: db}, nil
+	return &portal{handler: handler, registry: registry, admin: admin, jobs: queue, db: db}, nil
 }
 
 // newSender is where invitation emails go: the development mailbox with
@@ -263,7 +263,7 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 // shutdown stops the portal within cfg.ShutdownTimeout, in order: the HTTP
 // servers first, so requests in flight finish, then (cancel) the
 // background tasks and the jobs, which it waits for.
-func shutdown(ctx context.Context, cfg Config, servers []*http.Server, cancel context.CancelFunc, jobs *river.Jobs,
+func shutdown(ctx context.Context, cfg Config, servers []*http.Server, cancel context.CancelFunc, queue *jobs.Jobs,
 	background <-chan error, logger *slog.Logger) {
 	logger.Info("clubhouse: shutting down")
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
@@ -274,7 +274,7 @@ func shutdown(ctx context.Context, cfg Config, servers []*http.Server, cancel co
 		}
 	}
 	cancel()
-	if err := jobs.Stop(shutdownCtx); err != nil {
+	if err := queue.Stop(shutdownCtx); err != nil {
 		logger.Warn("clubhouse: stop jobs", "err", err)
 	}
 	for range cap(background) {

@@ -17,7 +17,7 @@ import (
 type RenderFunc func(inv club.Invitation, signInURL string) (subject, html, text string, err error)
 
 // DefaultMaxAttempts is how many times an invitation is tried before it is
-// given up on. The job queue enforces it (cmd wires it into internal/river)
+// given up on. The job queue enforces it (cmd wires it into internal/jobs)
 // and tells Deliver which attempt is the last.
 const DefaultMaxAttempts = 6
 
@@ -57,7 +57,7 @@ func DefaultBackoff(attempt int) time.Duration {
 }
 
 // Worker sends invitation emails, one attempt at a time: the job queue
-// (internal/river) runs one job per outbox item, retries it with backoff
+// (internal/jobs) runs one job per outbox item, retries it with backoff
 // and calls Deliver for each attempt. Deliver renders and sends the email
 // and records the outcome in the outbox; after the last attempt the
 // invitation is marked given up and an audit event tells the club's owner.

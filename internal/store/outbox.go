@@ -22,8 +22,8 @@ const (
 const outboxColumns = `id, club_code, club_name, email, name, invited_by, status, attempts, last_error, next_attempt_at, created_at, sent_at`
 
 // InvitationQueue queues the background job that sends an invitation.
-// internal/river implements it (the store cannot import the job queue,
-// which imports the store).
+// internal/jobs implements it; neither package imports the other, and
+// cmd/clubhouse hands the store the queue.
 type InvitationQueue interface {
 	// EnqueueInvitationTx queues the job for the outbox item id in tx, so
 	// that the job exists if and only if tx commits.

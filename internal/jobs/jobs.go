@@ -1,9 +1,9 @@
-// Package river runs Clubhouse's background jobs on River (riverqueue): it
-// is the one package that knows River. Jobs live in the portal's own
-// database, next to the data they are about: SQLite through River's SQLite
-// driver for the embedded default, PostgreSQL through River's database/sql
-// driver (with a pgx listener for LISTEN/NOTIFY) when several portal
-// instances share one database. A restart loses nothing, a failed job is
+// Package jobs runs Clubhouse's background jobs on River
+// (github.com/riverqueue/river): it is the one package that knows River.
+// Jobs live in the portal's own database, next to the data they are about:
+// SQLite through River's SQLite driver for the embedded default, PostgreSQL
+// through River's database/sql driver (with a pgx listener for
+// LISTEN/NOTIFY) when several portal instances share one database. A restart loses nothing, a failed job is
 // retried with backoff, and with several instances each job runs on one of
 // them.
 //
@@ -14,7 +14,11 @@
 // pruning old webhook deliveries, and running a bulk member import. What
 // each job does is a plain function given in Handlers; this package only
 // schedules, retries and measures them.
-package river
+//
+// It imports the domain and River, not the store: what it needs of the
+// database it declares here (Inbox, Delivery, Dialect, and the *sql.DB in
+// Config), and cmd/clubhouse hands it the store's.
+package jobs
 
 import (
 	"context"
@@ -27,7 +31,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	riverqueue "github.com/riverqueue/river"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -35,7 +39,6 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/clubhouse/clubhouse/internal/club"
-	"github.com/clubhouse/clubhouse/internal/store"
 )
 
 // Queues. Each kind of work has its own, so a long import never holds up a
@@ -46,7 +49,7 @@ const (
 	queueMail      = "mail"
 	queueReconcile = "reconcile"
 	queueImports   = "imports"
-	queueHousework = riverqueue.QueueDefault
+	queueHousework = river.QueueDefault
 )
 
 // Handlers are what the jobs do. A nil handler makes its job a no-op that
@@ -76,24 +79,46 @@ type Handlers struct {
 	Import func(ctx context.Context, importID int64) error
 }
 
-// Inbox records webhook deliveries for deduplication, calling enqueue in
-// the same transaction. internal/store's *DB implements it.
-type Inbox interface {
-	RecordWebhook(ctx context.Context, d store.WebhookDelivery, enqueue func(ctx context.Context, tx *sql.Tx) error) (duplicate bool, err error)
+// Delivery is one webhook delivery Kinde made, as the Inbox records it.
+type Delivery struct {
+	ID         string // the webhook-id header: the same for every retry
+	EventID    string
+	EventType  string
+	ReceivedAt time.Time
 }
+
+// Inbox records webhook deliveries for deduplication. The portal's is the
+// store's (cmd/clubhouse adapts it).
+type Inbox interface {
+	// RecordWebhook records d and, in the same transaction, calls enqueue
+	// with it. A delivery whose ID was recorded before is a duplicate:
+	// nothing is written, enqueue is not called, and duplicate is true.
+	// When enqueue fails nothing is recorded.
+	RecordWebhook(ctx context.Context, d Delivery, enqueue func(ctx context.Context, tx *sql.Tx) error) (duplicate bool, err error)
+}
+
+// Dialect names the SQL database River's tables live in, which picks
+// River's driver.
+type Dialect string
+
+// The dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
 
 // Config configures the jobs.
 type Config struct {
 	// DB is the store's connection pool (store.DB.JobsDB): River's tables
-	// live in the portal's database.
+	// live in the portal's database, so a job is queued in the transaction
+	// that writes what it is about.
 	DB *sql.DB
-	// Dialect is store.DialectSQLite or store.DialectPostgres
-	// (store.DB.Dialect).
-	Dialect string
+	// Dialect is DB's: SQLite or Postgres.
+	Dialect Dialect
 	// PostgresURL, for PostgreSQL, opens a small pgx pool River uses only to
 	// LISTEN for new jobs; empty means polling alone.
 	PostgresURL string
-	// Inbox records webhook deliveries (internal/store).
+	// Inbox records webhook deliveries (the store's).
 	Inbox    Inbox
 	Handlers Handlers
 	Logger   *slog.Logger
@@ -160,20 +185,18 @@ const (
 type Jobs struct {
 	cfg    Config
 	log    *slog.Logger
-	client *riverqueue.Client[*sql.Tx]
+	client *river.Client[*sql.Tx]
 	pool   *pgxpool.Pool // PostgreSQL listener pool, or nil
 	m      *jobMetrics
 
 	stopOnce sync.Once
 }
 
-var _ store.InvitationQueue = (*Jobs)(nil)
-
 // New runs River's migrations (under an advisory lock on PostgreSQL, so
 // instances starting together migrate once) and builds the job client.
 func New(ctx context.Context, cfg Config) (*Jobs, error) {
 	if cfg.DB == nil {
-		return nil, errors.New("river: new: a database is required")
+		return nil, errors.New("jobs: new: a database is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -194,18 +217,18 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 
 	var driver riverDriver
 	switch cfg.Dialect {
-	case store.DialectSQLite:
+	case SQLite:
 		driver = riversqlite.New(cfg.DB)
-	case store.DialectPostgres:
+	case Postgres:
 		if cfg.PostgresURL != "" {
 			pcfg, err := pgxpool.ParseConfig(cfg.PostgresURL)
 			if err != nil {
-				return nil, errors.New("river: new: invalid postgres url")
+				return nil, errors.New("jobs: new: invalid postgres url")
 			}
 			pcfg.MinConns, pcfg.MaxConns = 0, 2
 			pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 			if err != nil {
-				return nil, fmt.Errorf("river: new: listener pool: %w", err)
+				return nil, fmt.Errorf("jobs: new: listener pool: %w", err)
 			}
 			j.pool = pool
 			driver = riverdatabasesql.NewWithPgxListener(cfg.DB, pool)
@@ -213,43 +236,43 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 			driver = riverdatabasesql.New(cfg.DB)
 		}
 	default:
-		return nil, fmt.Errorf("river: new: unknown dialect %q", cfg.Dialect)
+		return nil, fmt.Errorf("jobs: new: unknown dialect %q", cfg.Dialect)
 	}
 	if err := migrate(ctx, cfg, driver, j.log); err != nil {
 		j.closePool()
 		return nil, err
 	}
 
-	workers := riverqueue.NewWorkers()
-	riverqueue.AddWorker(workers, &webhookWorker{j: j})
-	riverqueue.AddWorker(workers, &invitationWorker{j: j})
-	riverqueue.AddWorker(workers, &invitationSweepWorker{j: j})
-	riverqueue.AddWorker(workers, &reconcileWorker{j: j})
-	riverqueue.AddWorker(workers, &reconcileClubWorker{j: j})
-	riverqueue.AddWorker(workers, &pruneWorker{j: j})
-	riverqueue.AddWorker(workers, &importWorker{j: j})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &webhookWorker{j: j})
+	river.AddWorker(workers, &invitationWorker{j: j})
+	river.AddWorker(workers, &invitationSweepWorker{j: j})
+	river.AddWorker(workers, &reconcileWorker{j: j})
+	river.AddWorker(workers, &reconcileClubWorker{j: j})
+	river.AddWorker(workers, &pruneWorker{j: j})
+	river.AddWorker(workers, &importWorker{j: j})
 
-	periodic := []*riverqueue.PeriodicJob{
+	periodic := []*river.PeriodicJob{
 		// Invitations queue their own jobs; the sweep only catches those
 		// left without one, at start (written by an earlier version, or
 		// before the queue was set) and now and then after.
-		riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(invitationSweepEvery),
-			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return invitationSweepArgs{}, nil },
-			&riverqueue.PeriodicJobOpts{ID: "invitation-sweep", RunOnStart: true}),
-		riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(time.Hour),
-			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return pruneArgs{}, nil },
-			&riverqueue.PeriodicJobOpts{ID: "prune", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(invitationSweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return invitationSweepArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "invitation-sweep", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "prune", RunOnStart: true}),
 	}
 	if cfg.ReconcileEvery > 0 {
-		periodic = append(periodic, riverqueue.NewPeriodicJob(riverqueue.PeriodicInterval(cfg.ReconcileEvery),
-			func() (riverqueue.JobArgs, *riverqueue.InsertOpts) { return reconcileArgs{}, nil },
-			&riverqueue.PeriodicJobOpts{ID: "reconcile"}))
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return reconcileArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "reconcile"}))
 	}
 
-	client, err := riverqueue.NewClient(driver, &riverqueue.Config{
+	client, err := river.NewClient(driver, &river.Config{
 		ID:     cfg.ID,
 		Logger: j.log.With("component", "river"),
-		Queues: map[string]riverqueue.QueueConfig{
+		Queues: map[string]river.QueueConfig{
 			// A fetch takes at most MaxWorkers jobs and fetches are at
 			// least fetchCooldown apart: 32 workers every 25 ms leave
 			// room for bursts of webhooks well over 200 a second.
@@ -276,7 +299,7 @@ func New(ctx context.Context, cfg Config) (*Jobs, error) {
 	})
 	if err != nil {
 		j.closePool()
-		return nil, fmt.Errorf("river: new client: %w", err)
+		return nil, fmt.Errorf("jobs: new client: %w", err)
 	}
 	j.client = client
 	m, err := newMetrics(cfg.Registerer, cfg.DB)
@@ -301,27 +324,27 @@ type riverDriver = riverdriver.Driver[*sql.Tx]
 func migrate(ctx context.Context, cfg Config, driver riverDriver, logger *slog.Logger) error {
 	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger.With("component", "river-migrate")})
 	if err != nil {
-		return fmt.Errorf("river: migrate: %w", err)
+		return fmt.Errorf("jobs: migrate: %w", err)
 	}
 	var res *rivermigrate.MigrateResult
-	if cfg.Dialect == store.DialectPostgres {
+	if cfg.Dialect == Postgres {
 		conn, err := cfg.DB.Conn(ctx)
 		if err != nil {
-			return fmt.Errorf("river: migrate: %w", err)
+			return fmt.Errorf("jobs: migrate: %w", err)
 		}
 		defer conn.Close()
 		const lock = `hashtext('clubhouse river migrations ' || current_schema())`
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+lock+`)`); err != nil {
-			return fmt.Errorf("river: migrate: lock: %w", err)
+			return fmt.Errorf("jobs: migrate: lock: %w", err)
 		}
 		defer func() {
 			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lock+`)`)
 		}()
 		if res, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-			return fmt.Errorf("river: migrate: %w", err)
+			return fmt.Errorf("jobs: migrate: %w", err)
 		}
 	} else if res, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("river: migrate: %w", err)
+		return fmt.Errorf("jobs: migrate: %w", err)
 	}
 	for _, v := range res.Versions {
 		logger.InfoContext(ctx, "river migration applied", "version", v.Version, "name", v.Name)
@@ -333,7 +356,7 @@ func migrate(ctx context.Context, cfg Config, driver riverDriver, logger *slog.L
 // periodic ones) until Stop.
 func (j *Jobs) Start(ctx context.Context) error {
 	if err := j.client.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("river: start: %w", err)
+		return fmt.Errorf("jobs: start: %w", err)
 	}
 	return nil
 }
@@ -350,7 +373,7 @@ func (j *Jobs) Stop(ctx context.Context) error {
 			hard, cancelHard := context.WithTimeout(context.WithoutCancel(ctx), stopGrace)
 			defer cancelHard()
 			if herr := j.client.StopAndCancel(hard); herr != nil {
-				err = fmt.Errorf("river: stop: %w", herr)
+				err = fmt.Errorf("jobs: stop: %w", herr)
 			}
 		}
 		j.closePool()
@@ -369,16 +392,16 @@ func (j *Jobs) closePool() {
 // retry, or the same delivery reaching two instances): nothing is queued.
 func (j *Jobs) AcceptWebhook(ctx context.Context, deliveryID string, ev club.KindeEvent) (duplicate bool, err error) {
 	if j.cfg.Inbox == nil {
-		return false, errors.New("river: accept webhook: no inbox configured")
+		return false, errors.New("jobs: accept webhook: no inbox configured")
 	}
-	d := store.WebhookDelivery{ID: deliveryID, EventID: ev.ID, EventType: ev.Type, ReceivedAt: j.cfg.Now()}
+	d := Delivery{ID: deliveryID, EventID: ev.ID, EventType: ev.Type, ReceivedAt: j.cfg.Now()}
 	dup, err := j.cfg.Inbox.RecordWebhook(ctx, d, func(ctx context.Context, tx *sql.Tx) error {
 		args := webhookArgs{DeliveryID: deliveryID, Subject: eventSubject(ev), Event: ev}
 		_, err := j.client.InsertTx(ctx, tx, args, coalesceOpts(j.cfg.Now(), j.cfg.WebhookCoalesce))
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("river: accept webhook: %w", err)
+		return false, fmt.Errorf("jobs: accept webhook: %w", err)
 	}
 	return dup, nil
 }
@@ -387,7 +410,7 @@ func (j *Jobs) AcceptWebhook(ctx context.Context, deliveryID string, ev club.Kin
 // queued or running already does nothing.
 func (j *Jobs) EnqueueImport(ctx context.Context, importID int64) error {
 	if _, err := j.client.Insert(ctx, importArgs{ImportID: importID}, nil); err != nil {
-		return fmt.Errorf("river: enqueue import %d: %w", importID, err)
+		return fmt.Errorf("jobs: enqueue import %d: %w", importID, err)
 	}
 	return nil
 }
@@ -399,7 +422,7 @@ func (j *Jobs) EnqueueImport(ctx context.Context, importID int64) error {
 func (j *Jobs) EnqueueInvitationTx(ctx context.Context, tx *sql.Tx, id int64) error {
 	args, opts := j.invitationJob(id, 0)
 	if _, err := j.client.InsertTx(ctx, tx, args, opts); err != nil {
-		return fmt.Errorf("river: enqueue invitation %d: %w", id, err)
+		return fmt.Errorf("jobs: enqueue invitation %d: %w", id, err)
 	}
 	return nil
 }
@@ -407,14 +430,14 @@ func (j *Jobs) EnqueueInvitationTx(ctx context.Context, tx *sql.Tx, id int64) er
 // invitationJob is the job of outbox item id, which attempted attempts
 // have already tried (0 for a new invitation): its attempts are numbered
 // on from there, and it has the ones left.
-func (j *Jobs) invitationJob(id int64, attempted int) (invitationArgs, *riverqueue.InsertOpts) {
+func (j *Jobs) invitationJob(id int64, attempted int) (invitationArgs, *river.InsertOpts) {
 	return invitationArgs{ID: id, Attempted: attempted},
-		&riverqueue.InsertOpts{MaxAttempts: max(j.cfg.InvitationAttempts-attempted, 1)}
+		&river.InsertOpts{MaxAttempts: max(j.cfg.InvitationAttempts-attempted, 1)}
 }
 
 // retryPolicy is River's retry policy with delay's waits, or nil (River's
 // default) when delay is nil.
-func retryPolicy(delay func(failures int) time.Duration) riverqueue.ClientRetryPolicy {
+func retryPolicy(delay func(failures int) time.Duration) river.ClientRetryPolicy {
 	if delay == nil {
 		return nil
 	}
@@ -432,8 +455,8 @@ func (p delayPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 
 // uniqueQueued makes a job unique among the jobs of its kind and args that
 // have not finished, so asking twice queues it once.
-func uniqueQueued() riverqueue.UniqueOpts {
-	return riverqueue.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+func uniqueQueued() river.UniqueOpts {
+	return river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
 		rivertype.JobStateRetryable, rivertype.JobStateScheduled,
 	}}

@@ -1,4 +1,4 @@
-package river
+package jobs
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/prometheus/client_golang/prometheus"
-	riverqueue "github.com/riverqueue/river"
+	"github.com/riverqueue/river"
 
 	"github.com/clubhouse/clubhouse/internal/club"
 	"github.com/clubhouse/clubhouse/internal/kinde"
@@ -41,7 +41,7 @@ type instance struct {
 	// imports records which import ids this instance ran.
 	imports chan int64
 	// done receives the instance's job completions.
-	done <-chan *riverqueue.Event
+	done <-chan *river.Event
 }
 
 // cluster is several instances behind a round-robin load balancer with
@@ -338,7 +338,7 @@ func TestSeveralInstances(t *testing.T) {
 		// Once every job has finished, each invitation is recorded sent by
 		// its first attempt, and no other email went out.
 		for left := n; left > 0; {
-			var ev *riverqueue.Event
+			var ev *river.Event
 			select {
 			case ev = <-a.done:
 			case ev = <-b.done:

@@ -1,4 +1,4 @@
-package river
+package jobs
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	riverqueue "github.com/riverqueue/river"
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -72,7 +72,7 @@ func invite(t *testing.T, db *store.DB, n int) int64 {
 // invitationJobs lists the invitation jobs in River's table, oldest first.
 func invitationJobs(t *testing.T, j *Jobs) []*rivertype.JobRow {
 	t.Helper()
-	res, err := j.client.JobList(t.Context(), riverqueue.NewJobListParams().Kinds(KindInvitation))
+	res, err := j.client.JobList(t.Context(), river.NewJobListParams().Kinds(KindInvitation))
 	if err != nil {
 		t.Fatalf("list invitation jobs: %v", err)
 	}
@@ -236,7 +236,7 @@ func testInvitationRetrySchedule(t *testing.T, d database) {
 	w := mail.NewWorker(db, refusing(calls), renderPlain, mail.WorkerConfig{Backoff: func(int) time.Duration { return time.Hour }})
 	j := newJobs(t, d, db, Handlers{Invitation: w.Deliver}, func(c *Config) { c.InvitationBackoff = w.Backoff })
 	db.SetInvitationQueue(j)
-	failed, cancel := j.client.Subscribe(riverqueue.EventKindJobFailed)
+	failed, cancel := j.client.Subscribe(river.EventKindJobFailed)
 	t.Cleanup(cancel)
 	start(t, j)
 
@@ -373,7 +373,7 @@ func testInvitationSweep(t *testing.T, d database) {
 
 // waitFor waits until River has completed jobs of each kind as many times
 // as counts says, in any order; other kinds are skipped.
-func waitFor(t *testing.T, events <-chan *riverqueue.Event, counts map[string]int) {
+func waitFor(t *testing.T, events <-chan *river.Event, counts map[string]int) {
 	t.Helper()
 	left := maps.Clone(counts)
 	remaining := 0

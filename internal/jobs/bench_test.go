@@ -1,4 +1,4 @@
-package river
+package jobs
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 
 	"github.com/clubhouse/clubhouse/internal/club"
 	"github.com/clubhouse/clubhouse/internal/kinde"
-	"github.com/clubhouse/clubhouse/internal/store"
 )
 
 // BenchmarkWebhookThroughput measures Kinde webhooks end to end on SQLite:
@@ -45,7 +44,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	applied := make(chan struct{}, 1024)
-	j, err := New(ctx, Config{DB: db.JobsDB(), Dialect: store.DialectSQLite, Inbox: db, WebhookCoalesce: -1,
+	j, err := New(ctx, Config{DB: db.JobsDB(), Dialect: SQLite, Inbox: storeInbox{db}, WebhookCoalesce: -1,
 		PollInterval: 50 * time.Millisecond,
 		Handlers: Handlers{Webhook: func(ctx context.Context, ev club.KindeEvent) error {
 			// What a re-read would find is the payload's state here: the

@@ -1,13 +1,14 @@
-package river
+package jobs
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"github.com/clubhouse/clubhouse/internal/metrics"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/clubhouse/clubhouse/internal/metrics"
 )
 
 // metrics make job state visible to operators: how many jobs of each kind
@@ -70,7 +71,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	rows, err := c.db.QueryContext(ctx, `SELECT kind, state, COUNT(*) FROM river_job GROUP BY kind, state`)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(jobsDesc, fmt.Errorf("river: count jobs: %w", err))
+		ch <- prometheus.NewInvalidMetric(jobsDesc, fmt.Errorf("jobs: count jobs: %w", err))
 		return
 	}
 	defer rows.Close()
@@ -80,12 +81,12 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			n           float64
 		)
 		if err := rows.Scan(&kind, &state, &n); err != nil {
-			ch <- prometheus.NewInvalidMetric(jobsDesc, fmt.Errorf("river: count jobs: %w", err))
+			ch <- prometheus.NewInvalidMetric(jobsDesc, fmt.Errorf("jobs: count jobs: %w", err))
 			return
 		}
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, n, kind, state)
 	}
 	if err := rows.Err(); err != nil {
-		ch <- prometheus.NewInvalidMetric(jobsDesc, fmt.Errorf("river: count jobs: %w", err))
+		ch <- prometheus.NewInvalidMetric(jobsDesc, fmt.Errorf("jobs: count jobs: %w", err))
 	}
 }

@@ -1,11 +1,11 @@
-package river
+package jobs
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	riverqueue "github.com/riverqueue/river"
+	"github.com/riverqueue/river"
 
 	"github.com/clubhouse/clubhouse/internal/club"
 )
@@ -33,9 +33,9 @@ type webhookArgs struct {
 }
 
 func (webhookArgs) Kind() string { return KindWebhook }
-func (webhookArgs) InsertOpts() riverqueue.InsertOpts {
+func (webhookArgs) InsertOpts() river.InsertOpts {
 	// MaxAttempts is the client's (see New).
-	return riverqueue.InsertOpts{Queue: queueWebhooks}
+	return river.InsertOpts{Queue: queueWebhooks}
 }
 
 // eventSubject names whom an event is about.
@@ -56,13 +56,13 @@ func eventSubject(ev club.KindeEvent) string {
 // so none is folded into a re-read that began before it. A later event
 // falls in a later window and gets a job of its own. w <= 0 turns it off:
 // one job per event, at once.
-func coalesceOpts(now time.Time, w time.Duration) *riverqueue.InsertOpts {
+func coalesceOpts(now time.Time, w time.Duration) *river.InsertOpts {
 	if w <= 0 {
 		return nil
 	}
-	return &riverqueue.InsertOpts{
+	return &river.InsertOpts{
 		ScheduledAt: now.Truncate(w).Add(2 * w),
-		UniqueOpts:  riverqueue.UniqueOpts{ByArgs: true, ByPeriod: w},
+		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByPeriod: w},
 	}
 }
 
@@ -76,24 +76,24 @@ type invitationArgs struct {
 }
 
 func (invitationArgs) Kind() string { return KindInvitation }
-func (invitationArgs) InsertOpts() riverqueue.InsertOpts {
+func (invitationArgs) InsertOpts() river.InsertOpts {
 	// One job per invitation: unique by ID (Attempted aside) among the
 	// jobs not finished. MaxAttempts is set per job (Jobs.invitationJob).
-	return riverqueue.InsertOpts{Queue: queueMail, UniqueOpts: uniqueQueued()}
+	return river.InsertOpts{Queue: queueMail, UniqueOpts: uniqueQueued()}
 }
 
 type invitationSweepArgs struct{}
 
 func (invitationSweepArgs) Kind() string { return KindInvitationSweep }
-func (invitationSweepArgs) InsertOpts() riverqueue.InsertOpts {
-	return riverqueue.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
+func (invitationSweepArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
 }
 
 type reconcileArgs struct{}
 
 func (reconcileArgs) Kind() string { return KindReconcile }
-func (reconcileArgs) InsertOpts() riverqueue.InsertOpts {
-	return riverqueue.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
+func (reconcileArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
 }
 
 type reconcileClubArgs struct {
@@ -102,15 +102,15 @@ type reconcileClubArgs struct {
 }
 
 func (reconcileClubArgs) Kind() string { return KindReconcileClub }
-func (reconcileClubArgs) InsertOpts() riverqueue.InsertOpts {
-	return riverqueue.InsertOpts{Queue: queueReconcile, MaxAttempts: 5, UniqueOpts: uniqueQueued()}
+func (reconcileClubArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueReconcile, MaxAttempts: 5, UniqueOpts: uniqueQueued()}
 }
 
 type pruneArgs struct{}
 
 func (pruneArgs) Kind() string { return KindPrune }
-func (pruneArgs) InsertOpts() riverqueue.InsertOpts {
-	return riverqueue.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
+func (pruneArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueHousework, MaxAttempts: 3, UniqueOpts: uniqueQueued()}
 }
 
 type importArgs struct {
@@ -118,8 +118,8 @@ type importArgs struct {
 }
 
 func (importArgs) Kind() string { return KindImport }
-func (importArgs) InsertOpts() riverqueue.InsertOpts {
-	return riverqueue.InsertOpts{Queue: queueImports, MaxAttempts: 25, UniqueOpts: uniqueQueued()}
+func (importArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueImports, MaxAttempts: 25, UniqueOpts: uniqueQueued()}
 }
 
 // run calls fn (when the handler is set) and records the outcome.
@@ -138,26 +138,26 @@ func (j *Jobs) run(ctx context.Context, kind string, set bool, fn func(ctx conte
 }
 
 type webhookWorker struct {
-	riverqueue.WorkerDefaults[webhookArgs]
+	river.WorkerDefaults[webhookArgs]
 	j *Jobs
 }
 
-func (w *webhookWorker) Work(ctx context.Context, job *riverqueue.Job[webhookArgs]) error {
+func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
 	h := w.j.cfg.Handlers.Webhook
 	return w.j.run(ctx, KindWebhook, h != nil, func(ctx context.Context) error { return h(ctx, job.Args.Event) })
 }
 
 type invitationWorker struct {
-	riverqueue.WorkerDefaults[invitationArgs]
+	river.WorkerDefaults[invitationArgs]
 	j *Jobs
 }
 
 // attempt is the number of job's current attempt at its invitation.
-func (invitationWorker) attempt(job *riverqueue.Job[invitationArgs]) int {
+func (invitationWorker) attempt(job *river.Job[invitationArgs]) int {
 	return job.Args.Attempted + job.Attempt
 }
 
-func (w *invitationWorker) Work(ctx context.Context, job *riverqueue.Job[invitationArgs]) error {
+func (w *invitationWorker) Work(ctx context.Context, job *river.Job[invitationArgs]) error {
 	h := w.j.cfg.Handlers.Invitation
 	return w.j.run(ctx, KindInvitation, h != nil, func(ctx context.Context) error {
 		return h(ctx, job.Args.ID, w.attempt(job), job.Attempt >= job.MaxAttempts)
@@ -166,7 +166,7 @@ func (w *invitationWorker) Work(ctx context.Context, job *riverqueue.Job[invitat
 
 // NextRetry waits InvitationBackoff after a failed attempt; the zero time
 // leaves it to the client's policy.
-func (w *invitationWorker) NextRetry(job *riverqueue.Job[invitationArgs]) time.Time {
+func (w *invitationWorker) NextRetry(job *river.Job[invitationArgs]) time.Time {
 	if b := w.j.cfg.InvitationBackoff; b != nil {
 		return time.Now().Add(b(w.attempt(job)))
 	}
@@ -174,14 +174,14 @@ func (w *invitationWorker) NextRetry(job *riverqueue.Job[invitationArgs]) time.T
 }
 
 type invitationSweepWorker struct {
-	riverqueue.WorkerDefaults[invitationSweepArgs]
+	river.WorkerDefaults[invitationSweepArgs]
 	j *Jobs
 }
 
 // Work queues a job for every due invitation that has none waiting or
 // running: River's uniqueness skips those that have one, so this is safe
 // beside the jobs the store queues.
-func (w *invitationSweepWorker) Work(ctx context.Context, _ *riverqueue.Job[invitationSweepArgs]) error {
+func (w *invitationSweepWorker) Work(ctx context.Context, _ *river.Job[invitationSweepArgs]) error {
 	h := w.j.cfg.Handlers.DueInvitations
 	return w.j.run(ctx, KindInvitationSweep, h != nil, func(ctx context.Context) error {
 		now := w.j.cfg.Now()
@@ -189,20 +189,20 @@ func (w *invitationSweepWorker) Work(ctx context.Context, _ *riverqueue.Job[invi
 		for after := int64(0); ; {
 			items, err := h(ctx, now, after, invitationSweepPage)
 			if err != nil {
-				return fmt.Errorf("river: invitation sweep: %w", err)
+				return fmt.Errorf("jobs: invitation sweep: %w", err)
 			}
 			if len(items) == 0 {
 				break
 			}
-			params := make([]riverqueue.InsertManyParams, len(items))
+			params := make([]river.InsertManyParams, len(items))
 			for i, it := range items {
 				args, opts := w.j.invitationJob(it.ID, it.Attempts)
-				params[i] = riverqueue.InsertManyParams{Args: args, InsertOpts: opts}
+				params[i] = river.InsertManyParams{Args: args, InsertOpts: opts}
 				after = it.ID
 			}
 			res, err := w.j.client.InsertMany(ctx, params)
 			if err != nil {
-				return fmt.Errorf("river: invitation sweep: %w", err)
+				return fmt.Errorf("jobs: invitation sweep: %w", err)
 			}
 			for _, r := range res {
 				if !r.UniqueSkippedAsDuplicate {
@@ -221,39 +221,39 @@ func (w *invitationSweepWorker) Work(ctx context.Context, _ *riverqueue.Job[invi
 }
 
 type reconcileWorker struct {
-	riverqueue.WorkerDefaults[reconcileArgs]
+	river.WorkerDefaults[reconcileArgs]
 	j *Jobs
 }
 
 // Work queues one job per known club, so each club is retried on its own
 // and the clubs are spread over the instances' reconcile queues.
-func (w *reconcileWorker) Work(ctx context.Context, _ *riverqueue.Job[reconcileArgs]) error {
+func (w *reconcileWorker) Work(ctx context.Context, _ *river.Job[reconcileArgs]) error {
 	h := w.j.cfg.Handlers.Clubs
 	return w.j.run(ctx, KindReconcile, h != nil, func(ctx context.Context) error {
 		clubs, err := h(ctx)
 		if err != nil {
-			return fmt.Errorf("river: reconcile: list clubs: %w", err)
+			return fmt.Errorf("jobs: reconcile: list clubs: %w", err)
 		}
 		if len(clubs) == 0 {
 			return nil
 		}
-		params := make([]riverqueue.InsertManyParams, len(clubs))
+		params := make([]river.InsertManyParams, len(clubs))
 		for i, c := range clubs {
-			params[i] = riverqueue.InsertManyParams{Args: reconcileClubArgs{Code: c.Code, Name: c.Name}}
+			params[i] = river.InsertManyParams{Args: reconcileClubArgs{Code: c.Code, Name: c.Name}}
 		}
 		if _, err := w.j.client.InsertMany(ctx, params); err != nil {
-			return fmt.Errorf("river: reconcile: queue clubs: %w", err)
+			return fmt.Errorf("jobs: reconcile: queue clubs: %w", err)
 		}
 		return nil
 	})
 }
 
 type reconcileClubWorker struct {
-	riverqueue.WorkerDefaults[reconcileClubArgs]
+	river.WorkerDefaults[reconcileClubArgs]
 	j *Jobs
 }
 
-func (w *reconcileClubWorker) Work(ctx context.Context, job *riverqueue.Job[reconcileClubArgs]) error {
+func (w *reconcileClubWorker) Work(ctx context.Context, job *river.Job[reconcileClubArgs]) error {
 	h := w.j.cfg.Handlers.Reconcile
 	return w.j.run(ctx, KindReconcileClub, h != nil, func(ctx context.Context) error {
 		return h(ctx, club.Club{Code: job.Args.Code, Name: job.Args.Name})
@@ -261,11 +261,11 @@ func (w *reconcileClubWorker) Work(ctx context.Context, job *riverqueue.Job[reco
 }
 
 type pruneWorker struct {
-	riverqueue.WorkerDefaults[pruneArgs]
+	river.WorkerDefaults[pruneArgs]
 	j *Jobs
 }
 
-func (w *pruneWorker) Work(ctx context.Context, _ *riverqueue.Job[pruneArgs]) error {
+func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	h := w.j.cfg.Handlers.Prune
 	return w.j.run(ctx, KindPrune, h != nil, func(ctx context.Context) error {
 		return h(ctx, w.j.cfg.Now().Add(-deliveryKeepTime))
@@ -273,13 +273,13 @@ func (w *pruneWorker) Work(ctx context.Context, _ *riverqueue.Job[pruneArgs]) er
 }
 
 type importWorker struct {
-	riverqueue.WorkerDefaults[importArgs]
+	river.WorkerDefaults[importArgs]
 	j *Jobs
 }
 
-func (w *importWorker) Timeout(*riverqueue.Job[importArgs]) time.Duration { return importTimeout }
+func (w *importWorker) Timeout(*river.Job[importArgs]) time.Duration { return importTimeout }
 
-func (w *importWorker) Work(ctx context.Context, job *riverqueue.Job[importArgs]) error {
+func (w *importWorker) Work(ctx context.Context, job *river.Job[importArgs]) error {
 	h := w.j.cfg.Handlers.Import
 	return w.j.run(ctx, KindImport, h != nil, func(ctx context.Context) error { return h(ctx, job.Args.ImportID) })
 }

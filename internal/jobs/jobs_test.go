@@ -1,8 +1,9 @@
-package river
+package jobs
 
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
-	riverqueue "github.com/riverqueue/river"
+	"github.com/riverqueue/river"
 
 	"github.com/clubhouse/clubhouse/internal/club"
 	"github.com/clubhouse/clubhouse/internal/store"
@@ -78,17 +79,28 @@ func postgresDatabase(t *testing.T) database {
 	return database{url: u.String()}
 }
 
-func (d database) dialect() string {
+func (d database) dialect() Dialect {
 	if strings.HasPrefix(d.url, "sqlite:") {
-		return store.DialectSQLite
+		return SQLite
 	}
-	return store.DialectPostgres
+	return Postgres
 }
 
 func testLogger(t testing.TB) *slog.Logger {
 	t.Helper()
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
+
+// storeInbox is the store as the jobs' Inbox, as cmd/clubhouse wires it:
+// the two name a delivery each in their own type.
+type storeInbox struct{ db *store.DB }
+
+func (i storeInbox) RecordWebhook(ctx context.Context, d Delivery, enqueue func(ctx context.Context, tx *sql.Tx) error) (bool, error) {
+	return i.db.RecordWebhook(ctx, store.WebhookDelivery(d), enqueue)
+}
+
+// The store queues each invitation's job through Jobs.
+var _ store.InvitationQueue = (*Jobs)(nil)
 
 // openStore opens the store on d, closed when the test ends.
 func openStore(t testing.TB, d database) *store.DB {
@@ -105,12 +117,12 @@ func openStore(t testing.TB, d database) *store.DB {
 // failed job is retried at once, not after River's backoff.
 func newJobs(t *testing.T, d database, db *store.DB, h Handlers, edit func(*Config)) *Jobs {
 	t.Helper()
-	cfg := Config{DB: db.JobsDB(), Dialect: d.dialect(), Inbox: db, Handlers: h, Logger: testLogger(t),
+	cfg := Config{DB: db.JobsDB(), Dialect: d.dialect(), Inbox: storeInbox{db}, Handlers: h, Logger: testLogger(t),
 		PollInterval: 50 * time.Millisecond,
 		RetryDelay:   func(int) time.Duration { return 0 },
 		// One job per event, at once, unless a test coalesces.
 		WebhookCoalesce: -1}
-	if d.dialect() == store.DialectPostgres {
+	if d.dialect() == Postgres {
 		cfg.PostgresURL = d.url
 	}
 	if edit != nil {
@@ -118,7 +130,7 @@ func newJobs(t *testing.T, d database, db *store.DB, h Handlers, edit func(*Conf
 	}
 	j, err := New(t.Context(), cfg)
 	if err != nil {
-		t.Fatalf("river.New: %v", err)
+		t.Fatalf("jobs.New: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := j.Stop(context.WithoutCancel(t.Context())); err != nil {
@@ -161,9 +173,9 @@ func none[T any](t *testing.T, ch <-chan T, what string) {
 
 // completions subscribes to River's job completions. Subscribe before
 // Start, so that no completion is missed.
-func completions(t *testing.T, j *Jobs) <-chan *riverqueue.Event {
+func completions(t *testing.T, j *Jobs) <-chan *river.Event {
 	t.Helper()
-	events, cancel := j.client.Subscribe(riverqueue.EventKindJobCompleted)
+	events, cancel := j.client.Subscribe(river.EventKindJobCompleted)
 	t.Cleanup(cancel)
 	return events
 }
@@ -171,7 +183,7 @@ func completions(t *testing.T, j *Jobs) <-chan *riverqueue.Event {
 // finished waits until River has recorded n jobs of kind as completed (its
 // completion events come once the job's row says so). Other kinds'
 // completions, such as the periodic jobs', are skipped.
-func finished(t *testing.T, events <-chan *riverqueue.Event, kind string, n int) {
+func finished(t *testing.T, events <-chan *river.Event, kind string, n int) {
 	t.Helper()
 	for n > 0 {
 		if ev := receive(t, events, "a completed "+kind+" job"); ev.Job != nil && ev.Job.Kind == kind {
@@ -420,7 +432,7 @@ func testMetrics(t *testing.T, d database) {
 	receive(t, done, "the job")
 	// The run is counted once the worker returns; River records completion
 	// just after, so wait for the state on the subscription channel.
-	events, cancel := j.client.Subscribe(riverqueue.EventKindJobCompleted)
+	events, cancel := j.client.Subscribe(river.EventKindJobCompleted)
 	defer cancel()
 	if gauge(t, reg, KindWebhook, "completed") != 1 {
 		receive(t, events, "completion")
