@@ -57,6 +57,7 @@ type env struct {
 	audit   *memAudit
 	mailbox *memMailbox
 	logs    *syncBuffer
+	deps    Deps // what the server was built from
 
 	mu  sync.Mutex
 	now time.Time
@@ -107,7 +108,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Directory:   e.dir,
 		AuditLog:    e.audit,
 		Invitations: e.dir,
-		Mailbox:     e.mailbox,
+		DevMailbox:  e.mailbox,
 		Auth:        e.auth,
 		Roles:       &fakeRoles{},
 		Freshness:   e.fresh,
@@ -119,7 +120,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&d)
 	}
-	e.s = newServer(d)
+	s, err := newServer(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s, e.deps = s, d
 	e.h = e.s.handler()
 	return e
 }

@@ -75,12 +75,15 @@ func startPortal(t *testing.T) *portal {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	h := web.NewServer(web.Deps{
+	h, err := web.NewServer(web.Deps{
 		Logger: logger, PublicURL: base, KindeIssuer: emu.Issuer(),
-		Service: club.NewService(db, admin, nil, logger), Directory: db, AuditLog: db, Invitations: db, Mailbox: db,
+		Service: club.NewService(db, admin, nil, logger), Directory: db, AuditLog: db, Invitations: db, DevMailbox: db,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
 		Registerer: reg, Ready: db.Ping,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })

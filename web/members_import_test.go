@@ -184,7 +184,7 @@ func newImportEnv(t *testing.T) *importEnv {
 	ie := &importEnv{store: &memImportStore{}, kinde: &fakeImportKinde{}, queue: &fakeImportQueue{}}
 	ie.env = newEnv(t, func(d *Deps) {
 		ie.importer = club.NewImporter(ie.store, d.Directory, ie.kinde, d.Now, nil)
-		d.Importer, d.Imports = ie.importer, ie.queue
+		d.Imports = &BulkImport{Importer: ie.importer, Queue: ie.queue}
 	})
 	return ie
 }

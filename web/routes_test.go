@@ -53,8 +53,11 @@ func TestRouteTableAccess(t *testing.T) {
 		"GET /static/":              {open, ""},
 	}
 	e := newEnv(t)
-	s := newServer(Deps{Service: club.NewService(e.dir, e.kinde, nil, nil), Directory: e.dir, AuditLog: e.audit, Invitations: e.dir, Auth: e.auth,
-		Roles: &fakeRoles{}, Freshness: e.fresh, Sessions: e.records, Assets: mustAssets(t), Mailbox: e.mailbox})
+	s, err := newServer(Deps{Service: club.NewService(e.dir, e.kinde, nil, nil), Directory: e.dir, AuditLog: e.audit, Invitations: e.dir, Auth: e.auth,
+		Roles: &fakeRoles{}, Freshness: e.fresh, Sessions: e.records, Assets: mustAssets(t), DevMailbox: e.mailbox})
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	for _, rt := range s.routes {
 		key := rt.Method + " " + rt.Pattern
@@ -113,7 +116,7 @@ func TestRouteTableAccess(t *testing.T) {
 }
 
 func TestNoMailboxRoutesOutsideDev(t *testing.T) {
-	e := newEnv(t, func(d *Deps) { d.Mailbox = nil })
+	e := newEnv(t, func(d *Deps) { d.DevMailbox = nil })
 	if res := e.browser().get("/dev/mailbox"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("/dev/mailbox without a mailbox = %d, want 404", res.StatusCode)
 	}

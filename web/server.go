@@ -11,6 +11,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -54,8 +55,10 @@ type Freshness interface {
 	LastSynced(ctx context.Context, clubCode string) (time.Time, error)
 }
 
-// Deps are everything the HTTP layer needs. Mailbox, Registerer and Ready
-// may be nil; the rest are required.
+// Deps are everything the HTTP layer needs: what every portal has, then
+// its optional features, each off when nil and whole when set. Logger,
+// Now, Registerer and Ready have defaults; the rest of the first group is
+// required.
 type Deps struct {
 	Logger *slog.Logger
 	// PublicURL is how browsers reach the portal, e.g. https://clubs.example.org.
@@ -69,9 +72,6 @@ type Deps struct {
 	AuditLog  club.AuditLog
 	// Invitations lists the club's invitation emails for its admins.
 	Invitations club.Invitations
-	// Mailbox is the development mailbox; nil outside development, and then
-	// its pages do not exist.
-	Mailbox club.DevMailbox
 
 	Auth      Authenticator
 	Roles     RoleSource
@@ -84,34 +84,79 @@ type Deps struct {
 	// route). The portal's listener does not serve them: cmd/clubhouse
 	// serves its registry on a listener of its own.
 	Registerer prometheus.Registerer
-	// Gatherer is ignored, for the same reason. It stays only until its
-	// last user (internal/jobs's instance tests) stops setting it.
-	Gatherer prometheus.Gatherer
 	// Ready reports whether the portal can serve (database reachable…).
 	Ready func(ctx context.Context) error
 
-	// StaffOrg is the Kinde org whose members holding staff:impersonate
-	// are platform staff; "" turns the staff console off (its pages then
-	// refuse everyone). RoleHolders is required with it; without
-	// StaffKinde the console is off too.
-	StaffOrg   string
-	StaffKinde StaffKinde
+	// Staff is the platform staff's console and their read-only "view
+	// as" of any club.
+	Staff *StaffConsole
+	// Webhooks receives Kinde's webhooks at POST /webhooks/kinde.
+	Webhooks *WebhookReceiver
+	// Imports is the bulk member import from a CSV file.
+	Imports *BulkImport
+	// DevMailbox is the development mailbox (make run only).
+	DevMailbox club.DevMailbox
+}
+
+// StaffConsole turns on the staff console for the members of Org holding
+// staff:impersonate. Every field but ViewAsTTL is required.
+type StaffConsole struct {
+	// Org is the Kinde org of platform staff.
+	Org string
+	// Kinde is what the console reads from Kinde.
+	Kinde StaffKinde
 	// RoleHolders lists a club's owners.
 	RoleHolders RoleHolders
 	// ViewAsTTL is how long a staff view lasts (DefaultViewAsTTL when 0).
 	ViewAsTTL time.Duration
+}
 
-	// Webhooks takes Kinde's webhooks, once verified by WebhookVerifier,
-	// for processing in a background job. nil leaves POST /webhooks/kinde
-	// out of the route table; WebhookVerifier is required with it.
-	Webhooks        WebhookInbox
-	WebhookVerifier WebhookVerifier
-	// Imports queues bulk member imports (a background job); may be nil.
-	Imports ImportQueue
-	// Importer previews, starts and reports bulk member imports. nil
-	// leaves the import pages out of the route table; Imports is
-	// required with it.
+// WebhookReceiver takes Kinde's webhooks: Verifier checks them, Inbox
+// queues them for a background job. Both are required.
+type WebhookReceiver struct {
+	Inbox    WebhookInbox
+	Verifier WebhookVerifier
+}
+
+// BulkImport previews, starts and reports bulk member imports, run by a
+// background job that Queue starts. Both are required.
+type BulkImport struct {
 	Importer *club.Importer
+	Queue    ImportQueue
+}
+
+// missing names the required dependencies d lacks, and the required parts
+// of the features it turns on.
+func (d Deps) missing() []string {
+	var out []string
+	need := func(ok bool, name string) {
+		if !ok {
+			out = append(out, name)
+		}
+	}
+	need(d.Service != nil, "Service")
+	need(d.Directory != nil, "Directory")
+	need(d.AuditLog != nil, "AuditLog")
+	need(d.Invitations != nil, "Invitations")
+	need(d.Auth != nil, "Auth")
+	need(d.Roles != nil, "Roles")
+	need(d.Freshness != nil, "Freshness")
+	need(d.Sessions != nil, "Sessions")
+	need(d.Assets != nil, "Assets")
+	if st := d.Staff; st != nil {
+		need(st.Org != "", "Staff.Org")
+		need(st.Kinde != nil, "Staff.Kinde")
+		need(st.RoleHolders != nil, "Staff.RoleHolders")
+	}
+	if w := d.Webhooks; w != nil {
+		need(w.Inbox != nil, "Webhooks.Inbox")
+		need(w.Verifier != nil, "Webhooks.Verifier")
+	}
+	if im := d.Imports; im != nil {
+		need(im.Importer != nil, "Imports.Importer")
+		need(im.Queue != nil, "Imports.Queue")
+	}
+	return out
 }
 
 // Server holds the HTTP layer's dependencies. It is built once by
@@ -150,18 +195,19 @@ type Server struct {
 	routes []route
 }
 
-// NewServer returns the portal's HTTP handler. It panics when a required
-// dependency is missing: that is a wiring bug, found at start-up.
-func NewServer(d Deps) http.Handler {
-	s := newServer(d)
-	return s.handler()
+// NewServer returns the portal's HTTP handler. It refuses deps that lack
+// a required part, naming each.
+func NewServer(d Deps) (http.Handler, error) {
+	s, err := newServer(d)
+	if err != nil {
+		return nil, err
+	}
+	return s.handler(), nil
 }
 
-func newServer(d Deps) *Server {
-	switch {
-	case d.Service == nil, d.Directory == nil, d.AuditLog == nil, d.Invitations == nil, d.Auth == nil, d.Roles == nil,
-		d.Freshness == nil, d.Sessions == nil, d.Assets == nil:
-		panic("web: NewServer: Service, Directory, AuditLog, Invitations, Auth, Roles, Freshness, Sessions and Assets are required")
+func newServer(d Deps) (*Server, error) {
+	if missing := d.missing(); len(missing) > 0 {
+		return nil, fmt.Errorf("web: new server: missing %s", strings.Join(missing, ", "))
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -175,21 +221,6 @@ func newServer(d Deps) *Server {
 	if d.Registerer == nil {
 		d.Registerer = prometheus.NewRegistry()
 	}
-	if d.Importer != nil && d.Imports == nil {
-		panic("web: NewServer: Importer needs Imports")
-	}
-	if d.Webhooks != nil && d.WebhookVerifier == nil {
-		panic("web: NewServer: Webhooks needs a WebhookVerifier")
-	}
-	if d.StaffOrg != "" && d.RoleHolders == nil {
-		panic("web: NewServer: StaffOrg needs RoleHolders")
-	}
-	if d.ViewAsTTL <= 0 {
-		d.ViewAsTTL = DefaultViewAsTTL
-	}
-	if d.StaffKinde == nil {
-		d.StaffOrg = "" // without Kinde the console cannot work: nobody is staff
-	}
 	public := strings.TrimRight(d.PublicURL, "/")
 	secure := strings.HasPrefix(public, "https://")
 	s := &Server{
@@ -201,7 +232,7 @@ func newServer(d Deps) *Server {
 		directory: d.Directory,
 		audit:     d.AuditLog,
 		invites:   d.Invitations,
-		mailbox:   d.Mailbox,
+		mailbox:   d.DevMailbox,
 		auth:      d.Auth,
 		roles:     d.Roles,
 		fresh:     d.Freshness,
@@ -212,18 +243,22 @@ func newServer(d Deps) *Server {
 		metrics:   newMetrics(d.Registerer),
 		refreshes: newRefreshGroup(),
 
-		staffOrg:    d.StaffOrg,
-		staffKinde:  d.StaffKinde,
-		roleHolders: d.RoleHolders,
-		viewAsTTL:   d.ViewAsTTL,
-
-		webhooks:        d.Webhooks,
-		webhookVerifier: d.WebhookVerifier,
-		imports:         d.Imports,
-		importer:        d.Importer,
+		viewAsTTL: DefaultViewAsTTL,
+	}
+	if st := d.Staff; st != nil {
+		s.staffOrg, s.staffKinde, s.roleHolders = st.Org, st.Kinde, st.RoleHolders
+		if st.ViewAsTTL > 0 {
+			s.viewAsTTL = st.ViewAsTTL
+		}
+	}
+	if w := d.Webhooks; w != nil {
+		s.webhooks, s.webhookVerifier = w.Inbox, w.Verifier
+	}
+	if im := d.Imports; im != nil {
+		s.importer, s.imports = im.Importer, im.Queue
 	}
 	s.routes = s.routeTable()
-	return s
+	return s, nil
 }
 
 // origin returns the scheme and host of a URL ("" when it has none).

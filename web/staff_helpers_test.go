@@ -98,7 +98,7 @@ func newStaffEnv(t testing.TB, opts ...envOption) *staffEnv {
 	t.Helper()
 	k := newFakeStaffKinde()
 	opts = append([]envOption{func(d *Deps) {
-		d.StaffOrg, d.StaffKinde, d.RoleHolders = staffOrg, k, d.Directory.(*memDirectory)
+		d.Staff = &StaffConsole{Org: staffOrg, Kinde: k, RoleHolders: d.Directory.(*memDirectory)}
 	}}, opts...)
 	return &staffEnv{env: newEnv(t, opts...), staffKinde: k}
 }

@@ -431,7 +431,7 @@ func TestViewAsExpires(t *testing.T) {
 		{"configured 5 minutes, a stop", 5 * time.Minute, http.MethodPost, "/staff/view-as/stop"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newStaffEnv(t, func(d *Deps) { d.ViewAsTTL = tc.ttl })
+			e := newStaffEnv(t, func(d *Deps) { d.Staff.ViewAsTTL = tc.ttl })
 			ttl := cmp.Or(tc.ttl, DefaultViewAsTTL)
 			b := e.staffBrowser()
 			b.startViewAs(riverside, club.ViewAsOwner)
@@ -720,13 +720,33 @@ func TestMinutes(t *testing.T) {
 	}
 }
 
-// TestStaffOrgNeedsRoleHolders: a staff console without a way to list a
-// club's owners is a wiring bug, refused at start-up.
-func TestStaffOrgNeedsRoleHolders(t *testing.T) {
-	defer func() {
-		if recover() == nil {
-			t.Error("newServer took a StaffOrg without RoleHolders")
-		}
-	}()
-	newEnv(t, func(d *Deps) { d.StaffOrg, d.StaffKinde = staffOrg, newFakeStaffKinde() })
+// TestNewServerRefusesHalfAFeature: a feature turned on without one of its
+// parts is a wiring bug, refused at start-up with the parts named, not a
+// feature silently off.
+func TestNewServerRefusesHalfAFeature(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(d *Deps)
+		want string
+	}{
+		{"staff without role holders", func(d *Deps) { d.Staff = &StaffConsole{Org: staffOrg, Kinde: newFakeStaffKinde()} }, "Staff.RoleHolders"},
+		{"staff without Kinde", func(d *Deps) { d.Staff = &StaffConsole{Org: staffOrg, RoleHolders: d.Directory.(*memDirectory)} }, "Staff.Kinde"},
+		{"staff without an org", func(d *Deps) {
+			d.Staff = &StaffConsole{Kinde: newFakeStaffKinde(), RoleHolders: d.Directory.(*memDirectory)}
+		}, "Staff.Org"},
+		{"webhooks without a verifier", func(d *Deps) { d.Webhooks = &WebhookReceiver{Inbox: &fakeInbox{}} }, "Webhooks.Verifier"},
+		{"imports without a queue", func(d *Deps) { d.Imports = &BulkImport{} }, "Imports.Importer, Imports.Queue"},
+		{"no directory", func(d *Deps) { d.Directory, d.Service = nil, nil }, "Service, Directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := newEnv(t)
+			d := base.deps
+			tt.edit(&d)
+			_, err := NewServer(d)
+			if err == nil || !strings.Contains(err.Error(), "missing "+tt.want) {
+				t.Errorf("NewServer = %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
 }

@@ -58,7 +58,7 @@ func (in *fakeInbox) count() int {
 
 func webhookEnv(t *testing.T, v *fakeVerifier, in *fakeInbox) *env {
 	t.Helper()
-	return newEnv(t, func(d *Deps) { d.Webhooks, d.WebhookVerifier = in, v })
+	return newEnv(t, func(d *Deps) { d.Webhooks = &WebhookReceiver{Inbox: in, Verifier: v} })
 }
 
 // postWebhook posts body as Kinde does, with extra headers as name, value

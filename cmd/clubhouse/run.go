@@ -182,14 +182,22 @@ func wire(ctx context.Context, cfg Config, db *store.DB, logger *slog.Logger) (*
 	if cfg.Dev {
 		mailbox = db
 	}
-	handler := web.NewServer(web.Deps{
+	d := web.Deps{
 		Logger: logger, PublicURL: cfg.PublicURL, KindeIssuer: cfg.Kinde.Domain,
-		Service: svc, Directory: db, AuditLog: db, Invitations: db, Mailbox: mailbox,
+		Service: svc, Directory: db, AuditLog: db, Invitations: db, DevMailbox: mailbox,
 		Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets, Now: time.Now,
 		Registerer: registry, Ready: db.Ping,
-		Webhooks: queue, WebhookVerifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient), Imports: queue, Importer: importer,
-		StaffOrg: cfg.StaffOrg, StaffKinde: admin, RoleHolders: db, ViewAsTTL: time.Duration(cfg.ViewAsMinutes) * time.Minute,
-	})
+		Webhooks: &web.WebhookReceiver{Inbox: queue, Verifier: kinde.NewWebhookVerifier(cfg.Kinde.Domain, httpClient)},
+		Imports:  &web.BulkImport{Importer: importer, Queue: queue},
+	}
+	if cfg.StaffOrg != "" {
+		d.Staff = &web.StaffConsole{Org: cfg.StaffOrg, Kinde: admin, RoleHolders: db,
+			ViewAsTTL: time.Duration(cfg.ViewAsMinutes) * time.Minute}
+	}
+	handler, err := web.NewServer(d)
+	if err != nil {
+		return nil, fmt.Errorf("clubhouse: %w", err)
+	}
 	return &portal{handler: handler, registry: registry, admin: admin, jobs: queue, db: db}, nil
 }
 

@@ -122,14 +122,17 @@ func startCluster(t *testing.T, n int) *cluster {
 		in.done = completions(t, in.jobs)
 		start(t, in.jobs)
 		reg := prometheus.NewRegistry()
-		h := web.NewServer(web.Deps{
+		h, err := web.NewServer(web.Deps{
 			PublicURL: lbURL, KindeIssuer: c.emu.Issuer(),
 			Service: club.NewService(db, admin, nil, nil), Directory: db, AuditLog: db, Invitations: db,
 			Auth: auth, Roles: admin, Freshness: db, Sessions: db, Assets: assets,
-			Registerer: reg, Gatherer: reg, Ready: db.Ping,
-			Webhooks: in.jobs, WebhookVerifier: kinde.NewWebhookVerifier(c.emu.Issuer(), nil), Imports: in.jobs,
-			Importer: club.NewImporter(db, db, admin, nil, nil),
+			Registerer: reg, Ready: db.Ping,
+			Webhooks: &web.WebhookReceiver{Inbox: in.jobs, Verifier: kinde.NewWebhookVerifier(c.emu.Issuer(), nil)},
+			Imports:  &web.BulkImport{Importer: club.NewImporter(db, db, admin, nil, nil), Queue: in.jobs},
 		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
 		in.url = srv.URL
