@@ -122,7 +122,7 @@ func (d *memDirectory) MembersWithRole(_ context.Context, code, roleKey string, 
 	return out[:min(limit, len(out))], nil
 }
 
-func (d *memDirectory) SaveMember(_ context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
+func (d *memDirectory) SaveMember(_ context.Context, _ club.Version, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
 	d.writes.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -235,7 +235,7 @@ func (d *memDirectory) FailedInvitations(_ context.Context, code string) (int, e
 	return n, nil
 }
 
-func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev club.AuditEvent) error {
+func (d *memDirectory) DeleteMember(_ context.Context, _ club.Version, code, userID string, ev club.AuditEvent) error {
 	d.writes.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -636,14 +636,14 @@ func (d *memDirectory) KeptClubs(_ context.Context, codes []string) ([]string, e
 func (d *memDirectory) StartAdd(context.Context, string, string) error    { return nil }
 func (d *memDirectory) StartChange(context.Context, string, string) error { return nil }
 
-func (d *memDirectory) FinishAdd(_ context.Context, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
+func (d *memDirectory) FinishAdd(_ context.Context, _ club.Version, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
 	d.mu.Lock()
 	cur, ok := d.members[m.ClubCode+"/"+m.UserID]
 	d.mu.Unlock()
 	if ok && !cur.Pending {
 		return false, nil
 	}
-	return true, d.SaveMember(context.Background(), m, &ev, inv)
+	return true, d.SaveMember(context.Background(), 0, m, &ev, inv)
 }
 
 func (d *memDirectory) Lock(ctx context.Context, key string) (func(), error) {

@@ -181,7 +181,7 @@ func TestInvitationsPage(t *testing.T) {
 	invite(e, "kp_adam", func(it *club.OutboxItem) { it.Status, it.SentAt = club.InvitationSent, t0.Add(-time.Hour) })
 	e.dir.add(club.Member{ClubCode: riverside, UserID: "kp_lea", Email: "lea@example.org", FirstName: "Lea", LastName: "Gone", Roles: []string{club.RoleMember}})
 	invite(e, "kp_lea", givenUp)
-	if err := e.dir.DeleteMember(t.Context(), riverside, "kp_lea", club.AuditEvent{Action: club.ActionMemberRemoved}); err != nil {
+	if err := e.dir.DeleteMember(t.Context(), 0, riverside, "kp_lea", club.AuditEvent{Action: club.ActionMemberRemoved}); err != nil {
 		t.Fatal(err)
 	}
 	e.dir.add(club.Member{ClubCode: hilltop, UserID: "kp_zed", Email: "zed@example.org", Roles: []string{club.RoleMember}})

@@ -494,7 +494,7 @@ func TestViewAsEndsWhenTargetLeaves(t *testing.T) {
 	e := newStaffEnv(t)
 	b := e.staffBrowser()
 	b.startViewAs(riverside, "kp_mia")
-	_ = e.dir.DeleteMember(t.Context(), riverside, "kp_mia", club.AuditEvent{Action: club.ActionMemberRemoved})
+	_ = e.dir.DeleteMember(t.Context(), 0, riverside, "kp_mia", club.AuditEvent{Action: club.ActionMemberRemoved})
 	res := b.get("/club")
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/staff" {
 		t.Errorf("after removal: %d %q, want 303 /staff", res.StatusCode, res.Header.Get("Location"))

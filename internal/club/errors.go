@@ -164,9 +164,14 @@ func (e *Error) Is(target error) bool {
 	return ok && (t == ErrNotFound || t == ErrUnavailable || t == ErrSessionEnded) && e.Code == t.Code
 }
 
-// ErrEmailInUse is returned by Kinde.CreateUser when a person with that
+// ErrEmailInUse is what Kinde.CreatePerson wraps when a person with that
 // email already exists in Kinde (Kinde answers "Email already in use").
-var ErrEmailInUse = errors.New("club: email already in use")
+// Check with errors.Is: it matches this error only, not every ECONFLICT.
+//
+// The add-member flow and the import resolve it by looking the person up,
+// so no owner should ever see it. Should one, its message must not tell
+// them that Kinde (and so perhaps another club) already knows the person.
+var ErrEmailInUse = &Error{Code: ECONFLICT, Message: "This email could not be added just now. Please try again."}
 
 // ErrUnavailable is what adapters wrap when Kinde did not answer after
 // retries (timeouts, 5xx, rate limits that outlast the retry budget).

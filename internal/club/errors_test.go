@@ -86,3 +86,61 @@ func TestLogErrorNil(t *testing.T) {
 		t.Errorf("LogError(nil) logged as %s", got)
 	}
 }
+
+// TestErrEmailInUse is issue 12: ErrEmailInUse was a bare sentinel beside
+// the domain's one error type. It is an *Error now, and errors.Is still
+// finds it however an adapter wraps it, and only it: another conflict is
+// not taken for "Kinde knows this email", which would send an add down the
+// look-up path.
+func TestErrEmailInUse(t *testing.T) {
+	var e *club.Error
+	if !errors.As(club.ErrEmailInUse, &e) {
+		t.Fatalf("ErrEmailInUse is a %T, want *club.Error", club.ErrEmailInUse)
+	}
+	if got, want := e.Code, club.ECONFLICT; got != want {
+		t.Errorf("code: got %q, want %q", got, want)
+	}
+	msg := club.ErrorMessage(club.ErrEmailInUse)
+	if msg == club.ErrorMessage(errors.New("x")) {
+		t.Errorf("message: got the generic %q, want one of its own", msg)
+	}
+	// An owner must not learn from it that Kinde (another club) knows the person.
+	for _, leak := range []string{"Kinde", "exist", "already", "in use"} {
+		if strings.Contains(msg, leak) {
+			t.Errorf("message %q says %q: it must not tell an owner that Kinde knows the person", msg, leak)
+		}
+	}
+
+	apiErr := errors.New("kinde: POST /api/v1/user: 400 Email already in use")
+	tests := []struct {
+		name     string
+		err      error
+		wantIs   bool
+		wantCode string
+	}{
+		{"itself", club.ErrEmailInUse, true, club.ECONFLICT},
+		{"wrapped by the Kinde adapter", fmt.Errorf("kinde: create person: %w (%w)", club.ErrEmailInUse, apiErr), true, club.ECONFLICT},
+		{"wrapped twice", fmt.Errorf("club: add member: %w", fmt.Errorf("kinde: create person: %w", club.ErrEmailInUse)), true, club.ECONFLICT},
+		{"another conflict", club.Errorf(club.ECONFLICT, "A club needs at least one owner."), false, club.ECONFLICT},
+		{"a conflict with the same message", &club.Error{Code: club.ECONFLICT, Message: msg}, false, club.ECONFLICT},
+		{"not found", club.ErrNotFound, false, club.ENOTFOUND},
+		{"a plain error", apiErr, false, club.EINTERNAL},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := errors.Is(tt.err, club.ErrEmailInUse); got != tt.wantIs {
+				t.Errorf("errors.Is(%v, ErrEmailInUse) = %v, want %v", tt.err, got, tt.wantIs)
+			}
+			if got := club.ErrorCode(tt.err); got != tt.wantCode {
+				t.Errorf("ErrorCode = %q, want %q", got, tt.wantCode)
+			}
+		})
+	}
+	// Nor is it taken for the sentinels matched by code.
+	inUse := fmt.Errorf("kinde: create person: %w", club.ErrEmailInUse)
+	for _, s := range []error{club.ErrNotFound, club.ErrUnavailable, club.ErrSessionEnded} {
+		if errors.Is(inUse, s) {
+			t.Errorf("errors.Is(%v, %v) = true", inUse, s)
+		}
+	}
+}

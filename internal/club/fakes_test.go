@@ -79,7 +79,7 @@ func (d *memDirectory) CountWithRole(_ context.Context, code, role string) (int,
 	return n, nil
 }
 
-func (d *memDirectory) SaveMember(_ context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
+func (d *memDirectory) SaveMember(_ context.Context, _ club.Version, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.writes++
@@ -115,7 +115,7 @@ func (d *memDirectory) QueueInvitation(_ context.Context, userID string, inv clu
 	return nil
 }
 
-func (d *memDirectory) DeleteMember(_ context.Context, code, userID string, ev club.AuditEvent) error {
+func (d *memDirectory) DeleteMember(_ context.Context, _ club.Version, code, userID string, ev club.AuditEvent) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.writes++
@@ -466,7 +466,7 @@ func (d *memDirectory) KeptClubs(_ context.Context, codes []string) ([]string, e
 func (d *memDirectory) StartAdd(context.Context, string, string) error    { return nil }
 func (d *memDirectory) StartChange(context.Context, string, string) error { return nil }
 
-func (d *memDirectory) FinishAdd(_ context.Context, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
+func (d *memDirectory) FinishAdd(_ context.Context, _ club.Version, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cur, ok := d.members[m.ClubCode+"/"+m.UserID]; ok && !cur.Pending {

@@ -151,7 +151,7 @@ func (s *memImports) SaveImportRows(ctx context.Context, id int64, rows []club.I
 		s.rows[id][i] = r
 	}
 	for _, m := range ms {
-		if err := s.dir.SaveMember(ctx, m, nil, nil); err != nil {
+		if err := s.dir.SaveMember(ctx, 0, m, nil, nil); err != nil {
 			return err
 		}
 	}
@@ -258,7 +258,7 @@ func (rig *importRig) know(t testing.TB, email, clubCode string) {
 	if code == "" {
 		code = "org_elsewhere"
 	}
-	if err := rig.dir.SaveMember(t.Context(), club.Member{ClubCode: code, UserID: u.ID, Email: email, Roles: []string{club.RoleMember}}, nil, nil); err != nil {
+	if err := rig.dir.SaveMember(t.Context(), 0, club.Member{ClubCode: code, UserID: u.ID, Email: email, Roles: []string{club.RoleMember}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 }

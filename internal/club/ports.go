@@ -21,13 +21,17 @@ type Directory interface {
 	Members(ctx context.Context, clubCode string, q MemberQuery) (MemberPage, error)
 	// CountWithRole counts a club's members holding roleKey.
 	CountWithRole(ctx context.Context, clubCode, roleKey string) (int, error)
-	// SaveMember upserts the person (id and email) and the membership. In the
-	// same transaction it appends ev (when non-nil) to the audit log and queues
-	// inv (when non-nil) for sending.
-	SaveMember(ctx context.Context, m Member, ev *AuditEvent, inv *Invitation) error
-	// DeleteMember removes a membership and appends ev, in one transaction.
-	// Deleting a membership that does not exist is not an error.
-	DeleteMember(ctx context.Context, clubCode, userID string, ev AuditEvent) error
+	// SaveMember writes the person (id and email) and the membership as the
+	// portal's own change, known as of version v (taken once Kinde did the
+	// change; 0 means now), unless the directory knows something newer. In
+	// the same transaction it appends ev (when non-nil) to the audit log and
+	// queues inv (when non-nil) for sending.
+	SaveMember(ctx context.Context, v Version, m Member, ev *AuditEvent, inv *Invitation) error
+	// DeleteMember removes a membership as of version v (0: now), unless
+	// the directory knows something newer, and appends ev, in one
+	// transaction. Deleting a membership that does not exist is not an
+	// error.
+	DeleteMember(ctx context.Context, v Version, clubCode, userID string, ev AuditEvent) error
 	// ReplaceMembers writes a snapshot of the club's members, ms, as a read
 	// of Kinde that started at version v listed them, and records when that
 	// happened, in one transaction that also appends the audit row event
@@ -60,7 +64,8 @@ type Directory interface {
 	// appends ev and queues inv (when non-nil), in one transaction. Exactly
 	// one caller finishes an add: finished is false, and nothing is
 	// written, when m was listed already.
-	FinishAdd(ctx context.Context, m Member, ev AuditEvent, inv *Invitation) (finished bool, err error)
+	// v is the version once Kinde had them with their roles (0: now).
+	FinishAdd(ctx context.Context, v Version, m Member, ev AuditEvent, inv *Invitation) (finished bool, err error)
 	// Lock takes the lock named key, shared by every portal instance,
 	// waiting for whoever holds it, and returns its release.
 	Lock(ctx context.Context, key string) (unlock func(), err error)

@@ -38,6 +38,20 @@ func WithKindeDeadline(d time.Duration) Option {
 	return func(s *Service) { s.deadline = d }
 }
 
+// doneInKinde is the context and the version of the directory write that
+// records a change Kinde has just made. The version is taken now, not when
+// the write runs: a change saved late, after a newer change to the same
+// membership, is then passed over instead of undoing it.
+func (s *Service) doneInKinde(ctx context.Context) (context.Context, context.CancelFunc, Version, error) {
+	sctx, cancel := settled(ctx)
+	v, err := s.dir.BeginRead(sctx)
+	if err != nil {
+		cancel()
+		return nil, nil, 0, err
+	}
+	return sctx, cancel, v, nil
+}
+
 // interactive bounds a request's context by its Kinde deadline.
 func (s *Service) interactive(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.deadline)
@@ -91,8 +105,10 @@ func (s *Service) AddMember(ctx context.Context, actor Actor, c Club, clubRoles 
 	}
 	ctx, cancel := s.interactive(ctx)
 	defer cancel()
-	// One add per email and club at a time, across every instance.
-	unlock, err := s.dir.Lock(ctx, "add\x00"+c.Code+"\x00"+in.Email)
+	// One change to the club's members at a time, across every instance:
+	// an add cannot interleave with a removal or a role change of the same
+	// person, nor with the same add posted twice.
+	unlock, err := s.lockClub(ctx, c)
 	if err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: %w", err)
 	}
@@ -168,9 +184,12 @@ func (s *Service) addMember(ctx context.Context, actor Actor, c Club, in AddMemb
 	// by the next attempt instead of being left half-done.
 	pending := s.newMember(c, person.ID, in, nil)
 	pending.Pending = true
-	sctx, cancel := settled(ctx)
+	sctx, cancel, v, err := s.doneInKinde(ctx)
+	if err != nil {
+		return AddResult{}, 0, fmt.Errorf("club: add member: save pending: %w", err)
+	}
 	defer cancel()
-	if err := s.dir.SaveMember(sctx, pending, nil, nil); err != nil {
+	if err := s.dir.SaveMember(sctx, v, pending, nil, nil); err != nil {
 		return AddResult{}, 0, fmt.Errorf("club: add member: save pending: %w", err)
 	}
 	res, err := s.finishPending(ctx, actor, c, pending, in)
@@ -192,15 +211,20 @@ func (s *Service) attach(ctx context.Context, actor Actor, c Club, person Person
 	if err := s.kinde.GrantRoles(ctx, c.Code, person.ID, in.Roles); err != nil {
 		return AddResult{}, kindeError("add member: grant roles", err)
 	}
+	// The version comes before the roles are read back: what the read
+	// finds is at least as new.
+	sctx, cancel, v, err := s.doneInKinde(ctx)
+	if err != nil {
+		return AddResult{}, fmt.Errorf("club: add member: %w", err)
+	}
+	defer cancel()
 	roles, err := s.kinde.MemberRoles(ctx, c.Code, person.ID)
 	if err != nil {
 		return AddResult{}, kindeError("add member: read roles", err)
 	}
 	m := s.newMember(c, person.ID, in, roles)
 	ev := s.event(actor, c, ActionMemberRolesChanged, m, "roles now "+joinRoles(m.Roles))
-	ctx, cancel := settled(ctx)
-	defer cancel()
-	if err := s.dir.SaveMember(ctx, m, &ev, nil); err != nil {
+	if err := s.dir.SaveMember(sctx, v, m, &ev, nil); err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
 	}
 	return AddResult{Member: m, AlreadyMember: true}, nil
@@ -230,9 +254,12 @@ func (s *Service) finishPending(ctx context.Context, actor Actor, c Club, m Memb
 func (s *Service) saveAdded(ctx context.Context, actor Actor, c Club, m Member) (AddResult, error) {
 	ev := s.event(actor, c, ActionMemberAdded, m, "roles "+joinRoles(m.Roles))
 	inv := invitationFor(c, m, actor.Name)
-	ctx, cancel := settled(ctx)
+	ctx, cancel, v, err := s.doneInKinde(ctx)
+	if err != nil {
+		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
+	}
 	defer cancel()
-	finished, err := s.dir.FinishAdd(ctx, m, ev, &inv)
+	finished, err := s.dir.FinishAdd(ctx, v, m, ev, &inv)
 	if err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
 	}
@@ -304,13 +331,17 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 			return Member{}, kindeError("change roles: revoke", err)
 		}
 	}
-	s.refreshClaims(ctx, userID)
-	ctx, cancelSettle := settled(ctx)
+	sctx, cancelSettle, v, err := s.doneInKinde(ctx)
+	if err != nil {
+		return Member{}, fmt.Errorf("club: change roles: %w", err)
+	}
 	defer cancelSettle()
+	s.refreshClaims(ctx, userID)
+	ctx = sctx
 	old := joinRoles(m.Roles)
 	m.Roles = keys
 	ev := s.event(actor, c, ActionMemberRolesChanged, m, "roles "+old+" → "+joinRoles(keys))
-	if err := s.dir.SaveMember(ctx, m, &ev, nil); err != nil {
+	if err := s.dir.SaveMember(ctx, v, m, &ev, nil); err != nil {
 		return Member{}, fmt.Errorf("club: change roles: save: %w", err)
 	}
 	if err := s.dir.MarkClaimsStale(ctx, userID, s.now()); err != nil {
@@ -347,11 +378,15 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID 
 	if err := s.kinde.RemoveMember(ctx, c.Code, userID); err != nil && !errors.Is(err, ErrNotFound) {
 		return Member{}, kindeError("remove member", err)
 	}
-	s.refreshClaims(ctx, userID)
-	ctx, cancelSettle := settled(ctx)
+	sctx, cancelSettle, v, err := s.doneInKinde(ctx)
+	if err != nil {
+		return Member{}, fmt.Errorf("club: remove member: %w", err)
+	}
 	defer cancelSettle()
+	s.refreshClaims(ctx, userID)
+	ctx = sctx
 	ev := s.event(actor, c, ActionMemberRemoved, m, "")
-	if err := s.dir.DeleteMember(ctx, c.Code, userID, ev); err != nil {
+	if err := s.dir.DeleteMember(ctx, v, c.Code, userID, ev); err != nil {
 		return Member{}, fmt.Errorf("club: remove member: %w", err)
 	}
 	if err := s.dir.MarkClaimsStale(ctx, userID, s.now()); err != nil {
@@ -470,7 +505,7 @@ func (s *Service) CreateClub(ctx context.Context, actor Actor, name string) (Clu
 	first, last := splitName(actor.Name)
 	owner := Member{ClubCode: c.Code, UserID: actor.UserID, Email: actor.Email, FirstName: first, LastName: last,
 		Roles: []string{RoleOwner}, JoinedAt: s.now().UTC()}
-	if err := s.dir.SaveMember(ctx, owner, nil, nil); err != nil {
+	if err := s.dir.SaveMember(ctx, 0, owner, nil, nil); err != nil {
 		return Club{}, fmt.Errorf("club: create club: save owner: %w", err)
 	}
 	return c, nil

@@ -59,7 +59,7 @@ func invite(t *testing.T, db *store.DB, n int) int64 {
 	ev := club.AuditEvent{ClubCode: m.ClubCode, ActorName: "Olga Owner", Action: club.ActionMemberAdded,
 		TargetID: m.UserID, TargetEmail: m.Email, At: time.Now()}
 	inv := invitationTo(m)
-	if err := db.SaveMember(t.Context(), m, &ev, &inv); err != nil {
+	if err := db.SaveMember(t.Context(), 0, m, &ev, &inv); err != nil {
 		t.Fatalf("save member with invitation: %v", err)
 	}
 	items, err := db.Recent(t.Context(), m.ClubCode, 1)
@@ -190,7 +190,7 @@ func testInvitationJobRollsBack(t *testing.T, d database) {
 	m := guest(1)
 	ev := club.AuditEvent{ClubCode: m.ClubCode, ActorName: "Olga Owner", Action: club.ActionMemberAdded, TargetID: m.UserID, At: time.Now()}
 	inv := invitationTo(m)
-	if err := db.SaveMember(t.Context(), m, &ev, &inv); !errors.Is(err, boom) {
+	if err := db.SaveMember(t.Context(), 0, m, &ev, &inv); !errors.Is(err, boom) {
 		t.Fatalf("SaveMember = %v, want %v", err, boom)
 	}
 	if _, err := db.Member(t.Context(), m.ClubCode, m.UserID); !errors.Is(err, club.ErrNotFound) {

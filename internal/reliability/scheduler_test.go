@@ -224,14 +224,14 @@ func (d pausingDirectory) BeginRead(ctx context.Context) (club.Version, error) {
 	return d.Directory.BeginRead(ctx)
 }
 
-func (d pausingDirectory) SaveMember(ctx context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
+func (d pausingDirectory) SaveMember(ctx context.Context, v club.Version, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
 	d.s.yield(ctx, "", "SaveMember")
-	return d.Directory.SaveMember(ctx, m, ev, inv)
+	return d.Directory.SaveMember(ctx, v, m, ev, inv)
 }
 
-func (d pausingDirectory) DeleteMember(ctx context.Context, code, id string, ev club.AuditEvent) error {
+func (d pausingDirectory) DeleteMember(ctx context.Context, v club.Version, code, id string, ev club.AuditEvent) error {
 	d.s.yield(ctx, "", "DeleteMember")
-	return d.Directory.DeleteMember(ctx, code, id, ev)
+	return d.Directory.DeleteMember(ctx, v, code, id, ev)
 }
 
 func (d pausingDirectory) ReplaceMembers(ctx context.Context, c club.Club, ms []club.Member, v club.Version, at time.Time, ev func(club.SyncChanges) *club.AuditEvent) (club.SyncChanges, error) {
@@ -249,9 +249,9 @@ func (d pausingDirectory) StartAdd(ctx context.Context, code, email string) erro
 	return d.Directory.StartAdd(ctx, code, email)
 }
 
-func (d pausingDirectory) FinishAdd(ctx context.Context, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
+func (d pausingDirectory) FinishAdd(ctx context.Context, v club.Version, m club.Member, ev club.AuditEvent, inv *club.Invitation) (bool, error) {
 	d.s.yield(ctx, "", "FinishAdd")
-	return d.Directory.FinishAdd(ctx, m, ev, inv)
+	return d.Directory.FinishAdd(ctx, v, m, ev, inv)
 }
 
 func (d pausingDirectory) StartChange(ctx context.Context, code, userID string) error {

@@ -61,7 +61,7 @@ func TestSameAddOnTwoInstancesAddsOnce(t *testing.T) {
 		}
 		sc.record(c.Code, u.ID)
 		halfway := club.Member{ClubCode: c.Code, UserID: u.ID, Email: email, Roles: []string{}, Pending: true, NamesByClub: true}
-		if err := insts[0].db.SaveMember(t.Context(), halfway, nil, nil); err != nil {
+		if err := insts[0].db.SaveMember(t.Context(), 0, halfway, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		sc.dropHeld()

@@ -165,7 +165,7 @@ func TestOpenSQLiteMemory(t *testing.T) {
 		t.Fatalf("replace: %v", err)
 	}
 	inv := &club.Invitation{ClubCode: "org_a", Email: "c@example.org"}
-	if err := db.SaveMember(t.Context(), newMember("org_a", 3, "Carla", "Costa", club.RoleMember), &ev, inv); err != nil {
+	if err := db.SaveMember(t.Context(), 0, newMember("org_a", 3, "Carla", "Costa", club.RoleMember), &ev, inv); err != nil {
 		t.Fatalf("save: %v", err)
 	}
 	if p, err := db.Members(t.Context(), "org_a", club.MemberQuery{Limit: 2}); err != nil || p.Total != 3 {

@@ -185,13 +185,13 @@ func (db *DB) CountWithRole(ctx context.Context, clubCode, roleKey string) (int,
 // one (now, for a new membership); an empty Email keeps the address the
 // directory knows. When another user id holds m's email, m's id takes it
 // over.
-func (db *DB) SaveMember(ctx context.Context, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
+func (db *DB) SaveMember(ctx context.Context, v club.Version, m club.Member, ev *club.AuditEvent, inv *club.Invitation) error {
 	if m.ClubCode == "" || m.UserID == "" {
 		return errors.New("store: save member: club code and user id are required")
 	}
 	now := db.now().UTC()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		v, err := db.nextVersion(ctx, tx)
+		v, err := db.portalVersion(ctx, tx, v)
 		if err != nil {
 			return err
 		}
@@ -229,9 +229,9 @@ func (db *DB) SaveMember(ctx context.Context, m club.Member, ev *club.AuditEvent
 // leaves a tombstone, so a read of Kinde started before cannot bring the
 // membership back. A membership that does not exist is not an error. The
 // person stays known: they may be in other clubs, or come back.
-func (db *DB) DeleteMember(ctx context.Context, clubCode, userID string, ev club.AuditEvent) error {
+func (db *DB) DeleteMember(ctx context.Context, v club.Version, clubCode, userID string, ev club.AuditEvent) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		v, err := db.nextVersion(ctx, tx)
+		v, err := db.portalVersion(ctx, tx, v)
 		if err != nil {
 			return err
 		}

@@ -161,7 +161,7 @@ func testClubInvitations(t *testing.T, db *DB) {
 	if err := db.QueueInvitation(t.Context(), u1.UserID, inviteOf(u1), resendEvent(u1), func(club.OutboxItem) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteMember(t.Context(), "org_a", userID(3), event("org_a", club.ActionMemberRemoved)); err != nil {
+	if err := db.DeleteMember(t.Context(), 0, "org_a", userID(3), event("org_a", club.ActionMemberRemoved)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -185,7 +185,11 @@ func (db *DB) removeClub(ctx context.Context, tx *sql.Tx, v club.Version, code s
 	if err := db.column(ctx, tx, &ids, `SELECT user_id FROM memberships WHERE club_code = $1`, code); err != nil {
 		return fmt.Errorf("club members: %w", err)
 	}
-	if err := db.removeMembers(ctx, tx, code, ids, v, db.now()); err != nil {
+	stamp, err := db.nextVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := db.removeMembers(ctx, tx, code, ids, factAge{written: stamp, known: v}, db.now()); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM clubs WHERE code = $1`, code); err != nil {

@@ -94,8 +94,8 @@ func (db *DB) loadRoles(ctx context.Context, q querier, clubCode string, ids []s
 
 // memberWrite says how writeMembers writes.
 type memberWrite struct {
-	// version is the directory version of the facts written.
-	version club.Version
+	// age is the directory versions of the facts written.
+	age factAge
 	// bump moves the version of rows that do not change forward too, so
 	// that an older fact can no longer replace them. A club snapshot needs
 	// none: the club's snapshot version confirms every row it listed.
@@ -127,14 +127,14 @@ func (db *DB) writeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ms 
 		return nil, err
 	}
 	write, touch := memberChanges(list, cur, final, w)
-	if err := db.upsertMemberships(ctx, tx, clubCode, write, w.version); err != nil {
+	if err := db.upsertMemberships(ctx, tx, clubCode, write, w.age); err != nil {
 		return nil, err
 	}
 	if err := db.replaceRoles(ctx, tx, clubCode, write); err != nil {
 		return nil, err
 	}
 	if w.bump {
-		if err := db.bumpVersions(ctx, tx, clubCode, touch, w.version); err != nil {
+		if err := db.bumpVersions(ctx, tx, clubCode, touch, w.age); err != nil {
 			return nil, err
 		}
 	}
@@ -201,18 +201,19 @@ func memberChanges(list []club.Member, cur map[string]club.Member, final map[str
 	return write, touch
 }
 
-// upsertMemberships writes the membership rows of ms, stamped with v
-// unless a row already has a newer version.
-func (db *DB) upsertMemberships(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, v club.Version) error {
-	const memberCols = 10
+// upsertMemberships writes the membership rows of ms, aged age unless a
+// row already has a newer version.
+func (db *DB) upsertMemberships(ctx context.Context, tx *sql.Tx, clubCode string, ms []club.Member, age factAge) error {
+	const memberCols = 11
 	err := chunks(len(ms), maxParams/memberCols, func(lo, hi int) error {
 		args := make([]any, 0, (hi-lo)*memberCols)
 		for _, m := range ms[lo:hi] {
 			sortName, search := memberKeys(m.FirstName, m.LastName, m.Email)
-			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search, m.NamesByClub, int64(v))
+			args = append(args, clubCode, m.UserID, m.FirstName, m.LastName, db.ts(m.JoinedAt), m.Pending, sortName, search, m.NamesByClub,
+				int64(age.written), int64(age.known))
 		}
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search, names_by_club, version)
+			INSERT INTO memberships (club_code, user_id, first_name, last_name, joined_at, pending, sort_name, search, names_by_club, version, known)
 			VALUES `+db.rowParams(1, hi-lo, memberCols)+`
 			ON CONFLICT (club_code, user_id) DO UPDATE SET
 				first_name = excluded.first_name,
@@ -222,7 +223,8 @@ func (db *DB) upsertMemberships(ctx context.Context, tx *sql.Tx, clubCode string
 				sort_name = excluded.sort_name,
 				search = excluded.search,
 				names_by_club = memberships.names_by_club OR excluded.names_by_club,
-				version = CASE WHEN excluded.version > memberships.version THEN excluded.version ELSE memberships.version END`, args...)
+				version = CASE WHEN excluded.version > memberships.version THEN excluded.version ELSE memberships.version END,
+				known = CASE WHEN excluded.known > memberships.known THEN excluded.known ELSE memberships.known END`, args...)
 		return err
 	})
 	if err != nil {

@@ -100,17 +100,18 @@ func (db *DB) applyFacts(ctx context.Context, tx *sql.Tx, w factWrite) ([]factCh
 		return nil, false, err
 	}
 	p := planFacts(w, st)
-	if err := db.removeMembers(ctx, tx, w.clubCode, p.gone, st.stamp, w.at); err != nil {
+	age := factAge{written: st.stamp, known: w.version}
+	if err := db.removeMembers(ctx, tx, w.clubCode, p.gone, age, w.at); err != nil {
 		return nil, false, err
 	}
 	written, err := db.writeMembers(ctx, tx, w.clubCode, p.keep, st.cur, memberWrite{
-		version: st.stamp, bump: !w.snapshot, fromKinde: w.source == fromKinde, at: w.at})
+		age: age, bump: !w.snapshot, fromKinde: w.source == fromKinde, at: w.at})
 	if err != nil {
 		return nil, false, err
 	}
 	if w.snapshot {
-		if _, err := tx.ExecContext(ctx, `UPDATE clubs SET snapshot_version = $1 WHERE code = $2 AND snapshot_version < $1`,
-			int64(st.stamp), w.clubCode); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE clubs SET snapshot_version = $1, snapshot_known = $2 WHERE code = $3 AND snapshot_version < $1`,
+			int64(age.written), int64(age.known), w.clubCode); err != nil {
 			return nil, false, fmt.Errorf("snapshot version: %w", err)
 		}
 	}
@@ -124,7 +125,7 @@ func (db *DB) applyFacts(ctx context.Context, tx *sql.Tx, w factWrite) ([]factCh
 // factState is what the directory has of the memberships a write is about.
 type factState struct {
 	cur    map[string]club.Member  // the memberships, pending ones included
-	newest map[string]club.Version // the version of the newest fact about each
+	newest map[string]factAge      // the age of the newest fact about each
 	stamp  club.Version            // the version the write is stamped with
 	open   map[string]bool         // the portal's changes under way (reads only)
 }
@@ -175,7 +176,7 @@ func planFacts(w factWrite, st factState) factPlan {
 		id := f.m.UserID
 		old, existed := st.cur[id]
 		switch {
-		case w.version <= st.newest[id]:
+		case !st.newest[id].olderThan(w):
 			// The directory knows something newer, or something read at
 			// the same time.
 			p.stale = p.stale || differs(f, old, existed)
@@ -206,21 +207,39 @@ func differs(f fact, cur club.Member, existed bool) bool {
 	return !slices.Equal(normalizeMember(f.m).Roles, cur.Roles)
 }
 
-// factVersions returns, by user id, the version of the newest fact the
+// factAge is what the directory knows of one membership, for ordering: the
+// version its facts were written at, and the version they were true as of.
+type factAge struct {
+	written club.Version
+	known   club.Version
+}
+
+// newer reports whether facts of w are newer than what the directory has:
+// a read of Kinde only when it began after the last write (two reads that
+// overlapped may have seen Kinde in either order), the portal's own change
+// when Kinde made it after what the directory knows.
+func (a factAge) olderThan(w factWrite) bool {
+	if w.source == fromPortal {
+		return a.known < w.version
+	}
+	return a.written < w.version
+}
+
+// factVersions returns, by user id, the age of the newest fact the
 // directory has about each membership of ids in the club: the row's own,
 // its tombstone's, or the club's snapshot's (which confirms every listed
 // row and every absence, but says nothing of a pending add).
-func (db *DB) factVersions(ctx context.Context, tx *sql.Tx, clubCode string, ids []string) (map[string]club.Version, error) {
-	var snapshot int64
-	err := tx.QueryRowContext(ctx, `SELECT snapshot_version FROM clubs WHERE code = $1`, clubCode).Scan(&snapshot)
+func (db *DB) factVersions(ctx context.Context, tx *sql.Tx, clubCode string, ids []string) (map[string]factAge, error) {
+	var snap factAge
+	err := tx.QueryRowContext(ctx, `SELECT snapshot_version, snapshot_known FROM clubs WHERE code = $1`, clubCode).Scan(&snap.written, &snap.known)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("fact versions: %w", err)
 	}
-	out := make(map[string]club.Version, len(ids))
+	out := make(map[string]factAge, len(ids))
 	for _, id := range ids {
-		out[id] = club.Version(snapshot)
+		out[id] = snap
 	}
-	read := func(query string, pending bool) error {
+	read := func(query string) error {
 		return chunks(len(ids), maxParams, func(lo, hi int) error {
 			rows, err := tx.QueryContext(ctx, fmt.Sprintf(query, db.params(2, hi-lo)), append([]any{clubCode}, anys(ids[lo:hi])...)...)
 			if err != nil {
@@ -229,48 +248,49 @@ func (db *DB) factVersions(ctx context.Context, tx *sql.Tx, clubCode string, ids
 			defer rows.Close()
 			for rows.Next() {
 				var (
-					id        string
-					v         int64
-					isPending bool
+					id      string
+					a       factAge
+					pending bool
 				)
-				if err := rows.Scan(&id, &v, &isPending); err != nil {
+				if err := rows.Scan(&id, &a.written, &a.known, &pending); err != nil {
 					return err
 				}
-				if isPending && pending {
-					out[id] = club.Version(v) // the snapshot does not confirm an add under way
+				cur := out[id]
+				if pending {
+					cur = factAge{} // the snapshot does not confirm an add under way
 				}
-				out[id] = max(out[id], club.Version(v))
+				out[id] = factAge{written: max(cur.written, a.written), known: max(cur.known, a.known)}
 			}
 			return rows.Err()
 		})
 	}
-	if err := read(`SELECT user_id, version, pending FROM memberships WHERE club_code = $1 AND user_id IN (%s)`, true); err != nil {
+	if err := read(`SELECT user_id, version, known, pending FROM memberships WHERE club_code = $1 AND user_id IN (%s)`); err != nil {
 		return nil, fmt.Errorf("fact versions: %w", err)
 	}
-	if err := read(`SELECT user_id, version, FALSE FROM membership_tombstones WHERE club_code = $1 AND user_id IN (%s)`, false); err != nil {
+	if err := read(`SELECT user_id, version, known, FALSE FROM membership_tombstones WHERE club_code = $1 AND user_id IN (%s)`); err != nil {
 		return nil, fmt.Errorf("fact versions: %w", err)
 	}
 	return out, nil
 }
 
 // removeMembers deletes the club's memberships of ids and leaves a
-// tombstone for each, dated at and with version v.
-func (db *DB) removeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ids []string, v club.Version, at time.Time) error {
+// tombstone for each, dated at and aged age.
+func (db *DB) removeMembers(ctx context.Context, tx *sql.Tx, clubCode string, ids []string, age factAge, at time.Time) error {
 	ids = slices.Clone(ids)
 	slices.Sort(ids) // the same lock order in every writer
-	return chunks(len(ids), maxParams/4, func(lo, hi int) error {
+	return chunks(len(ids), maxParams/5, func(lo, hi int) error {
 		// membership_roles rows go with it (ON DELETE CASCADE).
 		if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE club_code = $1 AND user_id IN (`+db.params(2, hi-lo)+`)`,
 			append([]any{clubCode}, anys(ids[lo:hi])...)...); err != nil {
 			return fmt.Errorf("remove members: %w", err)
 		}
-		args := make([]any, 0, (hi-lo)*4)
+		args := make([]any, 0, (hi-lo)*5)
 		for _, id := range ids[lo:hi] {
-			args = append(args, clubCode, id, int64(v), db.ts(at))
+			args = append(args, clubCode, id, int64(age.written), int64(age.known), db.ts(at))
 		}
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO membership_tombstones (club_code, user_id, version, removed_at) VALUES `+db.rowParams(1, hi-lo, 4)+`
-			ON CONFLICT (club_code, user_id) DO UPDATE SET version = excluded.version, removed_at = excluded.removed_at
+			INSERT INTO membership_tombstones (club_code, user_id, version, known, removed_at) VALUES `+db.rowParams(1, hi-lo, 5)+`
+			ON CONFLICT (club_code, user_id) DO UPDATE SET version = excluded.version, known = excluded.known, removed_at = excluded.removed_at
 			WHERE excluded.version > membership_tombstones.version`, args...); err != nil {
 			return fmt.Errorf("tombstones: %w", err)
 		}
@@ -278,13 +298,15 @@ func (db *DB) removeMembers(ctx context.Context, tx *sql.Tx, clubCode string, id
 	})
 }
 
-// bumpVersions moves the version of the club's memberships of ids forward
-// to v: their facts were confirmed, unchanged, at v.
-func (db *DB) bumpVersions(ctx context.Context, tx *sql.Tx, clubCode string, ids []string, v club.Version) error {
+// bumpVersions moves the age of the club's memberships of ids forward to
+// age: their facts were confirmed, unchanged.
+func (db *DB) bumpVersions(ctx context.Context, tx *sql.Tx, clubCode string, ids []string, age factAge) error {
 	slices.Sort(ids)
-	return chunks(len(ids), maxParams-2, func(lo, hi int) error {
-		_, err := tx.ExecContext(ctx, `UPDATE memberships SET version = $1 WHERE club_code = $2 AND version < $1 AND user_id IN (`+db.params(3, hi-lo)+`)`,
-			append([]any{int64(v), clubCode}, anys(ids[lo:hi])...)...)
+	return chunks(len(ids), maxParams-3, func(lo, hi int) error {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE memberships SET version = $1, known = CASE WHEN known < $2 THEN $2 ELSE known END
+			WHERE club_code = $3 AND version < $1 AND user_id IN (`+db.params(4, hi-lo)+`)`,
+			append([]any{int64(age.written), int64(age.known), clubCode}, anys(ids[lo:hi])...)...)
 		if err != nil {
 			return fmt.Errorf("bump versions: %w", err)
 		}
@@ -305,6 +327,17 @@ func (db *DB) nextVersion(ctx context.Context, q querier) (club.Version, error) 
 		return 0, fmt.Errorf("next version: %w", err)
 	}
 	return club.Version(v), nil
+}
+
+// portalVersion is the version of the portal's own change: v, taken once
+// Kinde had done it, or (0) one taken now. A change saved late, after a
+// newer change to the same membership was saved, is then passed over
+// instead of undoing it.
+func (db *DB) portalVersion(ctx context.Context, tx *sql.Tx, v club.Version) (club.Version, error) {
+	if v != 0 {
+		return v, nil
+	}
+	return db.nextVersion(ctx, tx)
 }
 
 // BeginRead returns the version of a read of Kinde that starts now: what
@@ -378,25 +411,30 @@ func (db *DB) openChanges(ctx context.Context, q querier, clubCode string) (map[
 // their roles, appends ev and queues inv, in one transaction. Exactly one
 // caller finishes an add: finished is false, and nothing is written, when
 // m was listed already (another instance finished the same add first).
-func (db *DB) FinishAdd(ctx context.Context, m club.Member, ev club.AuditEvent, inv *club.Invitation) (finished bool, err error) {
+func (db *DB) FinishAdd(ctx context.Context, v club.Version, m club.Member, ev club.AuditEvent, inv *club.Invitation) (finished bool, err error) {
 	if m.ClubCode == "" || m.UserID == "" {
 		return false, errors.New("store: finish add: club code and user id are required")
 	}
 	m = normalizeMember(m)
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		finished = false
-		claimed, err := db.claimAdd(ctx, tx, m)
-		if err != nil || !claimed {
-			return err
-		}
-		v, err := db.nextVersion(ctx, tx)
+		v, err := db.portalVersion(ctx, tx, v)
 		if err != nil {
 			return err
 		}
-		m.Pending = false
-		if _, _, err := db.applyFacts(ctx, tx, factWrite{clubCode: m.ClubCode, version: v, source: fromPortal,
-			facts: []fact{{m: m}}, at: db.now()}); err != nil {
+		removed, err := db.removedSince(ctx, tx, m.ClubCode, m.UserID, v)
+		if err != nil {
 			return err
+		}
+		listed := !removed // else Kinde removed them since: the add stands, unlisted
+		if listed {
+			claimed, err := db.claimAdd(ctx, tx, m)
+			if err != nil || !claimed {
+				return err
+			}
+			if err := db.writeAdded(ctx, tx, v, m); err != nil {
+				return err
+			}
 		}
 		if err := db.endChange(ctx, tx, m.ClubCode, addSubject(m.Email)); err != nil {
 			return err
@@ -405,7 +443,7 @@ func (db *DB) FinishAdd(ctx context.Context, m club.Member, ev club.AuditEvent, 
 			return err
 		}
 		finished = true
-		if inv == nil {
+		if inv == nil || !listed {
 			return nil
 		}
 		return db.enqueue(ctx, tx, *inv, ev.At)
@@ -414,6 +452,39 @@ func (db *DB) FinishAdd(ctx context.Context, m club.Member, ev club.AuditEvent, 
 		return false, fmt.Errorf("store: finish add: %w", err)
 	}
 	return finished, nil
+}
+
+// removedSince reports whether the membership was removed at or after
+// version v.
+func (db *DB) removedSince(ctx context.Context, tx *sql.Tx, clubCode, userID string, v club.Version) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM membership_tombstones WHERE club_code = $1 AND user_id = $2 AND version >= $3`,
+		clubCode, userID, int64(v)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("removed since: %w", err)
+	}
+	return n > 0, nil
+}
+
+// writeAdded writes the claimed membership as the add made it. The names
+// are the club's, whatever a re-read during the add wrote: they are the
+// club's own, not a fact of Kinde's to order.
+func (db *DB) writeAdded(ctx context.Context, tx *sql.Tx, v club.Version, m club.Member) error {
+	m.Pending = false
+	if _, _, err := db.applyFacts(ctx, tx, factWrite{clubCode: m.ClubCode, version: v, source: fromPortal,
+		facts: []fact{{m: m}}, at: db.now()}); err != nil {
+		return err
+	}
+	if !m.NamesByClub {
+		return nil
+	}
+	sortName, search := memberKeys(m.FirstName, m.LastName, m.Email)
+	if _, err := tx.ExecContext(ctx, `
+		UPDATE memberships SET first_name = $1, last_name = $2, names_by_club = TRUE, sort_name = $3, search = $4
+		WHERE club_code = $5 AND user_id = $6`, m.FirstName, m.LastName, sortName, search, m.ClubCode, m.UserID); err != nil {
+		return fmt.Errorf("club's names: %w", err)
+	}
+	return nil
 }
 
 // claimAdd turns the add's membership from pending to listed, creating it

@@ -80,7 +80,7 @@ func knownClub(t *testing.T, db *DB) {
 func finishAdd(t *testing.T, db *DB, m club.Member) bool {
 	t.Helper()
 	inv := club.Invitation{ClubCode: m.ClubCode, ClubName: "A", Email: m.Email}
-	ok, err := db.FinishAdd(t.Context(), m, event(m.ClubCode, club.ActionMemberAdded), &inv)
+	ok, err := db.FinishAdd(t.Context(), 0, m, event(m.ClubCode, club.ActionMemberAdded), &inv)
 	if err != nil {
 		t.Fatalf("finish add: %v", err)
 	}
@@ -203,7 +203,7 @@ func testTombstone(t *testing.T, db *DB) {
 	m := newMember("org_a", 5, "Ed", "East", club.RoleMember)
 	save(t, db, m)
 	early := readVersion(t, db)
-	if err := db.DeleteMember(t.Context(), "org_a", m.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
+	if err := db.DeleteMember(t.Context(), 0, "org_a", m.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
 		t.Fatal(err)
 	}
 	applyPerson(t, db, early, kindeSees(5, club.RoleMember))
@@ -282,7 +282,7 @@ func testFinishAddAcrossInstances(t *testing.T, db *DB) {
 			wg.Go(func() {
 				<-start
 				inv := club.Invitation{ClubCode: "org_a", Email: m.Email}
-				ok, err := inst.FinishAdd(context.WithoutCancel(t.Context()), m, event("org_a", club.ActionMemberAdded), &inv)
+				ok, err := inst.FinishAdd(context.WithoutCancel(t.Context()), 0, m, event("org_a", club.ActionMemberAdded), &inv)
 				if err != nil {
 					t.Errorf("finish add: %v", err)
 				}
@@ -346,7 +346,7 @@ func testLockAcrossInstances(t *testing.T, db *DB) {
 func testPruneOrder(t *testing.T, db *DB) {
 	m := newMember("org_a", 9, "Hal", "Hill")
 	save(t, db, m)
-	if err := db.DeleteMember(t.Context(), "org_a", m.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
+	if err := db.DeleteMember(t.Context(), 0, "org_a", m.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.StartAdd(t.Context(), "org_a", "someone@example.org"); err != nil {

@@ -109,12 +109,12 @@ func testOutboxJobRollsBack(t *testing.T, db *DB) {
 	boom := errors.New("queue unavailable")
 
 	q.fail = boom
-	if err := db.SaveMember(t.Context(), m, &ev, inv); !errors.Is(err, boom) {
+	if err := db.SaveMember(t.Context(), 0, m, &ev, inv); !errors.Is(err, boom) {
 		t.Fatalf("SaveMember with a failing queue = %v, want %v", err, boom)
 	}
 	bad := club.AuditEvent{ClubCode: "org_a"} // no action: the audit insert fails
 	q.fail = nil
-	if err := db.SaveMember(t.Context(), m, &bad, inv); err == nil {
+	if err := db.SaveMember(t.Context(), 0, m, &bad, inv); err == nil {
 		t.Fatal("SaveMember with a bad event succeeded, want an error")
 	}
 	_, err := db.Member(t.Context(), "org_a", m.UserID)

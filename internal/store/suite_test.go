@@ -102,7 +102,7 @@ func always(ev club.AuditEvent) func(club.SyncChanges) *club.AuditEvent {
 func save(t *testing.T, db *DB, ms ...club.Member) {
 	t.Helper()
 	for _, m := range ms {
-		if err := db.SaveMember(t.Context(), m, nil, nil); err != nil {
+		if err := db.SaveMember(t.Context(), 0, m, nil, nil); err != nil {
 			t.Fatalf("save member %s: %v", m.UserID, err)
 		}
 	}
@@ -271,7 +271,7 @@ func testSaveMemberUpserts(t *testing.T, db *DB) {
 	ev := event("org_a", club.ActionMemberAdded)
 	ev.TargetID, ev.TargetEmail = n.UserID, n.Email
 	inv := &club.Invitation{ClubCode: "org_a", ClubName: "Alpha", Email: n.Email, Name: "Nia Neves", InvitedBy: "Olga Owner"}
-	if err := db.SaveMember(t.Context(), n, &ev, inv); err != nil {
+	if err := db.SaveMember(t.Context(), 0, n, &ev, inv); err != nil {
 		t.Fatalf("save member with event and invitation: %v", err)
 	}
 	evs := allEvents(t, db)
@@ -291,7 +291,7 @@ func testSaveMemberAtomic(t *testing.T, db *DB) {
 	m := newMember("org_a", 1, "Ana", "Alves", club.RoleMember)
 	bad := club.AuditEvent{ClubCode: "org_a"} // no action: the audit insert fails
 	inv := &club.Invitation{ClubCode: "org_a", Email: m.Email}
-	if err := db.SaveMember(t.Context(), m, &bad, inv); err == nil {
+	if err := db.SaveMember(t.Context(), 0, m, &bad, inv); err == nil {
 		t.Fatal("SaveMember with a bad event succeeded, want an error")
 	}
 	_, err := db.Member(t.Context(), "org_a", m.UserID)
@@ -306,7 +306,7 @@ func testSaveMemberAtomic(t *testing.T, db *DB) {
 	save(t, db, m)
 	m2 := m
 	m2.FirstName, m2.Roles = "Changed", []string{club.RoleOwner}
-	if err := db.SaveMember(t.Context(), m2, &bad, nil); err == nil {
+	if err := db.SaveMember(t.Context(), 0, m2, &bad, nil); err == nil {
 		t.Fatal("SaveMember with a bad event succeeded, want an error")
 	}
 	if got := mustMember(t, db, "org_a", m.UserID); !reflect.DeepEqual(got, m) {
@@ -619,7 +619,7 @@ func testDeleteMember(t *testing.T, db *DB) {
 	b := newMember("org_a", 2, "Bruno", "Brito", club.RoleOwner)
 	save(t, db, a, b, newMember("org_b", 1, "Ana", "Alves", club.RoleOwner))
 
-	if err := db.DeleteMember(t.Context(), "org_a", b.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
+	if err := db.DeleteMember(t.Context(), 0, "org_a", b.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	_, err := db.Member(t.Context(), "org_a", b.UserID)
@@ -639,7 +639,7 @@ func testDeleteMember(t *testing.T, db *DB) {
 	}
 
 	// Deleting what is not there is fine, and still audited.
-	if err := db.DeleteMember(t.Context(), "org_a", userID(77), event("org_a", club.ActionMemberRemoved)); err != nil {
+	if err := db.DeleteMember(t.Context(), 0, "org_a", userID(77), event("org_a", club.ActionMemberRemoved)); err != nil {
 		t.Errorf("delete of a non-member: %v", err)
 	}
 	if got := actions(allEvents(t, db)); !slices.Equal(got, []string{club.ActionMemberRemoved, club.ActionMemberRemoved}) {
@@ -647,7 +647,7 @@ func testDeleteMember(t *testing.T, db *DB) {
 	}
 
 	// A failed delete deletes nothing.
-	if err := db.DeleteMember(t.Context(), "org_a", a.UserID, club.AuditEvent{}); err == nil {
+	if err := db.DeleteMember(t.Context(), 0, "org_a", a.UserID, club.AuditEvent{}); err == nil {
 		t.Fatal("DeleteMember with a bad event succeeded, want an error")
 	}
 	mustMember(t, db, "org_a", a.UserID)
@@ -958,7 +958,7 @@ func testAuditAppendOnly(t *testing.T, db *DB) {
 	a := newMember("org_a", 1, "Ana", "Alves", club.RoleOwner)
 	ev := event("org_a", club.ActionMemberAdded)
 	ev.TargetID, ev.TargetEmail, ev.Detail = a.UserID, a.Email, "roles owner"
-	if err := db.SaveMember(t.Context(), a, &ev, &club.Invitation{ClubCode: "org_a", Email: a.Email}); err != nil {
+	if err := db.SaveMember(t.Context(), 0, a, &ev, &club.Invitation{ClubCode: "org_a", Email: a.Email}); err != nil {
 		t.Fatalf("save: %v", err)
 	}
 	if err := db.SaveClub(t.Context(), club.Club{Code: "org_a", Name: "Alpha"}, a.UserID, event("org_a", club.ActionClubCreated)); err != nil {
@@ -968,7 +968,7 @@ func testAuditAppendOnly(t *testing.T, db *DB) {
 
 	ops := []func() error{
 		func() error {
-			return db.DeleteMember(t.Context(), "org_a", a.UserID, event("org_a", club.ActionMemberRemoved))
+			return db.DeleteMember(t.Context(), 0, "org_a", a.UserID, event("org_a", club.ActionMemberRemoved))
 		},
 		func() error {
 			_, err := db.ReplaceMembers(t.Context(), club.Club{Code: "org_a"}, []club.Member{a}, readVersion(t, db), at(9), always(event("org_a", club.ActionClubSynced)))
@@ -1017,7 +1017,7 @@ func queueInvitations(t *testing.T, db *DB, clubCode string, n int) {
 		ev := event(clubCode, club.ActionMemberAdded)
 		ev.At = at(i % 3) // several share a due time
 		inv := &club.Invitation{ClubCode: clubCode, ClubName: "Club " + clubCode, Email: m.Email, Name: m.Name(), InvitedBy: "Olga Owner"}
-		if err := db.SaveMember(t.Context(), m, &ev, inv); err != nil {
+		if err := db.SaveMember(t.Context(), 0, m, &ev, inv); err != nil {
 			t.Fatalf("save member with invitation: %v", err)
 		}
 	}
@@ -1225,7 +1225,7 @@ func testConcurrentWriters(t *testing.T, db *DB) {
 			for i := range each {
 				m := newMember("org_a", w*100+i+1, "W", fmt.Sprint(w), club.RoleOwner)
 				ev := event("org_a", club.ActionMemberAdded)
-				if err := inst.SaveMember(t.Context(), m, &ev, &club.Invitation{ClubCode: "org_a", Email: m.Email}); err != nil {
+				if err := inst.SaveMember(t.Context(), 0, m, &ev, &club.Invitation{ClubCode: "org_a", Email: m.Email}); err != nil {
 					errs <- err
 				}
 				if _, err := inst.Members(t.Context(), "org_a", club.MemberQuery{Search: "w", Limit: 10}); err != nil {

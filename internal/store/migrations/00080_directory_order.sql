@@ -6,13 +6,20 @@
 
 -- +goose Up
 
--- The version of a membership's facts: when they were last confirmed.
+-- Two versions per membership. version is when its facts were written
+-- (for a read of Kinde, a version taken after the read ended); known is as
+-- of when they were true (for a read, the version taken before it began;
+-- for the portal's own change, one taken once Kinde had made it). A read
+-- is newer only if it began after the last write (version); the portal's
+-- own change is newer if Kinde made it after what the row knows (known).
 ALTER TABLE memberships ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE memberships ADD COLUMN known BIGINT NOT NULL DEFAULT 0;
 
 -- A club's last full snapshot from Kinde: every membership the snapshot
 -- listed is confirmed at this version, and every one it did not list is
 -- confirmed absent.
 ALTER TABLE clubs ADD COLUMN snapshot_version BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE clubs ADD COLUMN snapshot_known BIGINT NOT NULL DEFAULT 0;
 -- The version of the club's name, as last read from Kinde.
 ALTER TABLE clubs ADD COLUMN name_version BIGINT NOT NULL DEFAULT 0;
 
@@ -22,6 +29,7 @@ CREATE TABLE membership_tombstones (
     club_code  TEXT NOT NULL,
     user_id    TEXT NOT NULL,
     version    BIGINT NOT NULL,
+    known      BIGINT NOT NULL,
     removed_at {{time}} NOT NULL,
     PRIMARY KEY (club_code, user_id)
 );
@@ -65,5 +73,7 @@ DROP TABLE member_changes;
 DROP TABLE person_versions;
 DROP TABLE membership_tombstones;
 ALTER TABLE clubs DROP COLUMN name_version;
+ALTER TABLE clubs DROP COLUMN snapshot_known;
 ALTER TABLE clubs DROP COLUMN snapshot_version;
+ALTER TABLE memberships DROP COLUMN known;
 ALTER TABLE memberships DROP COLUMN version;
