@@ -124,10 +124,10 @@ func (db *DB) applyFacts(ctx context.Context, tx *sql.Tx, w factWrite) ([]factCh
 
 // factState is what the directory has of the memberships a write is about.
 type factState struct {
-	cur    map[string]club.Member  // the memberships, pending ones included
-	newest map[string]factAge      // the age of the newest fact about each
-	stamp  club.Version            // the version the write is stamped with
-	open   map[string]bool         // the portal's changes under way (reads only)
+	cur    map[string]club.Member // the memberships, pending ones included
+	newest map[string]factAge     // the age of the newest fact about each
+	stamp  club.Version           // the version the write is stamped with
+	open   map[string]bool        // the portal's changes under way (reads only)
 }
 
 func (db *DB) factState(ctx context.Context, tx *sql.Tx, w factWrite) (factState, error) {
