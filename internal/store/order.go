@@ -429,7 +429,15 @@ func (db *DB) FinishAdd(ctx context.Context, v club.Version, m club.Member, ev c
 		listed := !removed // else Kinde removed them since: the add stands, unlisted
 		if listed {
 			claimed, err := db.claimAdd(ctx, tx, m)
-			if err != nil || !claimed {
+			if err != nil {
+				return err
+			}
+			if !claimed {
+				// Listed already: another instance finished this add, or
+				// the directory has not yet heard of a removal older
+				// than it. Either way Kinde has them as of v.
+				_, _, err := db.applyFacts(ctx, tx, factWrite{clubCode: m.ClubCode, version: v, source: fromPortal,
+					facts: []fact{{m: m}}, at: db.now()})
 				return err
 			}
 			if err := db.writeAdded(ctx, tx, v, m); err != nil {

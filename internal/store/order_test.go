@@ -37,6 +37,8 @@ func runOrderSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"SnapshotKeepsPendingAdds", testSnapshotKeepsPending},
 		{"RemovalIsNotUndoneByOlderRead", testTombstone},
 		{"OlderSnapshotAfterNewerReread", testSnapshotVersusReread},
+		{"LateRemovalDoesNotUndoNewerAdd", testLateRemoval},
+		{"PortalChangeWinsOverOlderRead", testPortalChangeWinsOverOlderRead},
 		{"FinishAddOnce", testFinishAddOnce},
 		{"FinishAddOnceAcrossInstances", testFinishAddAcrossInstances},
 		{"LockExcludesAcrossInstances", testLockAcrossInstances},
@@ -379,4 +381,53 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// The portal removed a member, then added them again; the removal's save
+// ran last (another instance, a slow transaction). The member stays: the
+// removal is older than the add, as Kinde made them. (Found by the soak:
+// the save used to take its version when it ran.)
+func testLateRemoval(t *testing.T, db *DB) {
+	knownClub(t, db)
+	m := newMember("org_a", 20, "Ivy", "Ives", club.RoleMember)
+	save(t, db, m)
+	removedAt := readVersion(t, db) // Kinde removed them
+	addedAt := readVersion(t, db)   // then Kinde added them again
+	inv := club.Invitation{ClubCode: "org_a", Email: m.Email}
+	if _, err := db.FinishAdd(t.Context(), addedAt, m, event("org_a", club.ActionMemberAdded), &inv); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteMember(t.Context(), removedAt, "org_a", m.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustMember(t, db, "org_a", m.UserID); got.Pending || !slices.Equal(got.Roles, []string{club.RoleMember}) {
+		t.Errorf("member after a late removal = %+v, want listed with role member", got)
+	}
+}
+
+// A re-read began before the portal changed a member's roles, and was
+// written first (its write is stamped after it ended, later than the
+// portal's change). The portal's change still lands: Kinde made it after
+// the read began, so it is newer than what the read saw.
+func testPortalChangeWinsOverOlderRead(t *testing.T, db *DB) {
+	knownClub(t, db)
+	m := newMember("org_a", 21, "Jo", "Jones", club.RoleMember)
+	save(t, db, m)
+	if err := db.StartChange(t.Context(), "org_a", m.UserID); err != nil {
+		t.Fatal(err)
+	}
+	began := readVersion(t, db)   // the re-read begins: roles member
+	changed := readVersion(t, db) // Kinde makes the portal's change: coach
+	applyPerson(t, db, began, kindeSees(21, club.RoleMember))
+	m.Roles = []string{club.RoleCoach}
+	ev := event("org_a", club.ActionMemberRolesChanged)
+	if err := db.SaveMember(t.Context(), changed, m, &ev, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustMember(t, db, "org_a", m.UserID); !slices.Equal(got.Roles, []string{club.RoleCoach}) {
+		t.Errorf("roles = %v, want the portal's coach", got.Roles)
+	}
+	if acts := kindeActivity(t, db); len(acts) != 0 {
+		t.Errorf("activity from Kinde = %q, want none", acts)
+	}
 }
