@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/clubhouse/clubhouse/internal/metrics"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -172,25 +173,20 @@ func newRequestID() string {
 }
 
 // metrics are the HTTP layer's Prometheus collectors.
-type metrics struct {
+type httpMetrics struct {
 	latency *prometheus.HistogramVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer) *httpMetrics {
 	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "clubhouse_http_request_duration_seconds",
 		Help:    "Time to serve portal HTTP requests, by route pattern, method and status.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 	}, []string{"route", "method", "status"})
-	if err := reg.Register(latency); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.HistogramVec); ok {
-				latency = existing
-			}
-		}
-	}
-	return &metrics{latency: latency}
+	// A clash with another kind of collector leaves this one unregistered:
+	// the portal still serves, its latency just goes unexported.
+	latency, _ = metrics.Register(reg, latency)
+	return &httpMetrics{latency: latency}
 }
 
 // measure observes request latency by route pattern (never by raw path,

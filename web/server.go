@@ -179,7 +179,7 @@ type Server struct {
 	assets    *static.Assets
 	now       func() time.Time
 	ready     func(ctx context.Context) error
-	metrics   *metrics
+	metrics   *httpMetrics
 	refreshes *refreshGroup
 
 	staffOrg    string
