@@ -302,9 +302,9 @@ func (d *memDirectory) MarkClaimsStale(_ context.Context, userID string, at time
 	return nil
 }
 
-// fakeKinde is a club.Kinde whose methods are function fields; unset ones
-// fail the call. It counts every call.
-type fakeKinde struct {
+// fakeIdentities is a club.Identities whose methods are function fields;
+// unset ones fail the call. It counts every call.
+type fakeIdentities struct {
 	calls            atomic.Int64
 	FindPersonFunc   func(email string) (club.Person, error)
 	CreatePersonFunc func(p club.Person, code string) (club.Person, error)
@@ -317,7 +317,7 @@ type fakeKinde struct {
 
 var errNotFaked = fmt.Errorf("fake kinde: %w", club.ErrUnavailable)
 
-func (k *fakeKinde) FindPersonByEmail(_ context.Context, email string) (club.Person, error) {
+func (k *fakeIdentities) FindPersonByEmail(_ context.Context, email string) (club.Person, error) {
 	k.calls.Add(1)
 	if k.FindPersonFunc == nil {
 		return club.Person{}, fmt.Errorf("fake: %w", club.ErrNotFound)
@@ -325,7 +325,7 @@ func (k *fakeKinde) FindPersonByEmail(_ context.Context, email string) (club.Per
 	return k.FindPersonFunc(email)
 }
 
-func (k *fakeKinde) CreatePerson(_ context.Context, p club.Person, code string) (club.Person, error) {
+func (k *fakeIdentities) CreatePerson(_ context.Context, p club.Person, code string) (club.Person, error) {
 	k.calls.Add(1)
 	if k.CreatePersonFunc == nil {
 		return club.Person{}, errNotFaked
@@ -333,7 +333,7 @@ func (k *fakeKinde) CreatePerson(_ context.Context, p club.Person, code string) 
 	return k.CreatePersonFunc(p, code)
 }
 
-func (k *fakeKinde) AddMember(_ context.Context, code, userID string, roles []string) (bool, error) {
+func (k *fakeIdentities) AddMember(_ context.Context, code, userID string, roles []string) (bool, error) {
 	k.calls.Add(1)
 	if k.AddMemberFunc == nil {
 		return true, nil
@@ -341,7 +341,7 @@ func (k *fakeKinde) AddMember(_ context.Context, code, userID string, roles []st
 	return k.AddMemberFunc(code, userID, roles)
 }
 
-func (k *fakeKinde) GrantRoles(_ context.Context, code, userID string, roles []string) error {
+func (k *fakeIdentities) GrantRoles(_ context.Context, code, userID string, roles []string) error {
 	k.calls.Add(1)
 	if k.GrantRolesFunc == nil {
 		return nil
@@ -349,27 +349,27 @@ func (k *fakeKinde) GrantRoles(_ context.Context, code, userID string, roles []s
 	return k.GrantRolesFunc(code, userID, roles)
 }
 
-func (k *fakeKinde) RevokeRole(context.Context, string, string, string) error {
+func (k *fakeIdentities) RevokeRole(context.Context, string, string, string) error {
 	k.calls.Add(1)
 	return nil
 }
 
-func (k *fakeKinde) MemberRoles(context.Context, string, string) ([]string, error) {
+func (k *fakeIdentities) MemberRoles(context.Context, string, string) ([]string, error) {
 	k.calls.Add(1)
 	return []string{club.RoleMember}, nil
 }
 
-func (k *fakeKinde) RemoveMember(context.Context, string, string) error {
+func (k *fakeIdentities) RemoveMember(context.Context, string, string) error {
 	k.calls.Add(1)
 	return nil
 }
 
-func (k *fakeKinde) RefreshClaims(context.Context, string) error {
+func (k *fakeIdentities) RefreshClaims(context.Context, string) error {
 	k.calls.Add(1)
 	return nil
 }
 
-func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error) {
+func (k *fakeIdentities) CreateClub(_ context.Context, name string) (club.Club, error) {
 	k.calls.Add(1)
 	if k.CreateClubFunc == nil {
 		return club.Club{}, errNotFaked
@@ -377,7 +377,7 @@ func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error
 	return k.CreateClubFunc(name)
 }
 
-func (k *fakeKinde) RenameClub(_ context.Context, code, name string) error {
+func (k *fakeIdentities) RenameClub(_ context.Context, code, name string) error {
 	k.calls.Add(1)
 	if k.RenameClubFunc == nil {
 		return errNotFaked
@@ -385,7 +385,7 @@ func (k *fakeKinde) RenameClub(_ context.Context, code, name string) error {
 	return k.RenameClubFunc(code, name)
 }
 
-func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, error) {
+func (k *fakeIdentities) ClubMembers(_ context.Context, code string) ([]club.Member, error) {
 	k.calls.Add(1)
 	if k.ClubMembersFunc == nil {
 		return nil, errNotFaked
@@ -393,7 +393,7 @@ func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, 
 	return k.ClubMembersFunc(code)
 }
 
-func (k *fakeKinde) Roles(context.Context) ([]club.Role, error) {
+func (k *fakeIdentities) Roles(context.Context) ([]club.Role, error) {
 	k.calls.Add(1)
 	return testRoles, nil
 }
@@ -657,12 +657,12 @@ func (d *memDirectory) Lock(ctx context.Context, key string) (func(), error) {
 	}
 }
 
-func (k *fakeKinde) PersonClubs(context.Context, string) (club.Person, []string, error) {
+func (k *fakeIdentities) PersonClubs(context.Context, string) (club.Person, []string, error) {
 	k.calls.Add(1)
 	return club.Person{}, nil, errNotFaked
 }
 
-func (k *fakeKinde) Club(context.Context, string) (club.Club, error) {
+func (k *fakeIdentities) Club(context.Context, string) (club.Club, error) {
 	k.calls.Add(1)
 	return club.Club{}, errNotFaked
 }

@@ -50,7 +50,7 @@ type env struct {
 	s       *Server
 	h       http.Handler
 	dir     *memDirectory
-	kinde   *fakeKinde
+	kinde   *fakeIdentities
 	auth    *fakeAuth
 	fresh   *fakeFresh
 	records *memRecords
@@ -86,7 +86,7 @@ func withPublicURL(u string) envOption { return func(d *Deps) { d.PublicURL = u 
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	e := &env{t: t, dir: newMemDirectory(), kinde: &fakeKinde{}, auth: &fakeAuth{}, fresh: &fakeFresh{synced: t0.Add(-time.Hour)},
+	e := &env{t: t, dir: newMemDirectory(), kinde: &fakeIdentities{}, auth: &fakeAuth{}, fresh: &fakeFresh{synced: t0.Add(-time.Hour)},
 		records: newMemRecords(), audit: &memAudit{}, mailbox: &memMailbox{}, logs: &syncBuffer{}, now: t0}
 	assets, err := static.New()
 	if err != nil {

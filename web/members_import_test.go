@@ -116,18 +116,18 @@ func (s *memImportStore) FinishImport(_ context.Context, id int64, at time.Time,
 	return nil
 }
 
-// fakeImportKinde creates everyone it is asked to and adds everyone to
+// fakeImportIdentities creates everyone it is asked to and adds everyone to
 // the club, counting its calls.
-type fakeImportKinde struct {
+type fakeImportIdentities struct {
 	mu    sync.Mutex
 	calls int
 }
 
-func (k *fakeImportKinde) FindPersonByEmail(context.Context, string) (club.Person, error) {
+func (k *fakeImportIdentities) FindPersonByEmail(context.Context, string) (club.Person, error) {
 	return club.Person{}, club.ErrNotFound
 }
 
-func (k *fakeImportKinde) CreatePerson(_ context.Context, p club.Person, _ string) (club.Person, error) {
+func (k *fakeImportIdentities) CreatePerson(_ context.Context, p club.Person, _ string) (club.Person, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.calls++
@@ -135,15 +135,15 @@ func (k *fakeImportKinde) CreatePerson(_ context.Context, p club.Person, _ strin
 	return p, nil
 }
 
-func (k *fakeImportKinde) BulkAddMembers(_ context.Context, _ string, ms []club.BulkMember) ([]string, error) {
+func (k *fakeImportIdentities) BulkAddMembers(_ context.Context, _ string, ms []club.BulkMember) ([]string, error) {
 	return k.bulk(ms)
 }
 
-func (k *fakeImportKinde) BulkUpdateMembers(_ context.Context, _ string, ms []club.BulkMember) ([]string, error) {
+func (k *fakeImportIdentities) BulkUpdateMembers(_ context.Context, _ string, ms []club.BulkMember) ([]string, error) {
 	return k.bulk(ms)
 }
 
-func (k *fakeImportKinde) bulk(ms []club.BulkMember) ([]string, error) {
+func (k *fakeImportIdentities) bulk(ms []club.BulkMember) ([]string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.calls++
@@ -174,14 +174,14 @@ func (q *fakeImportQueue) EnqueueImport(_ context.Context, id int64) error {
 type importEnv struct {
 	*env
 	store    *memImportStore
-	kinde    *fakeImportKinde
+	kinde    *fakeImportIdentities
 	queue    *fakeImportQueue
 	importer *club.Importer
 }
 
 func newImportEnv(t *testing.T) *importEnv {
 	t.Helper()
-	ie := &importEnv{store: &memImportStore{}, kinde: &fakeImportKinde{}, queue: &fakeImportQueue{}}
+	ie := &importEnv{store: &memImportStore{}, kinde: &fakeImportIdentities{}, queue: &fakeImportQueue{}}
 	ie.env = newEnv(t, func(d *Deps) {
 		ie.importer = club.NewImporter(ie.store, d.Directory, ie.kinde, d.Now, nil)
 		d.Imports = &BulkImport{Importer: ie.importer, Queue: ie.queue}

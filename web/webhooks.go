@@ -25,14 +25,14 @@ const maxWebhookIDBytes = 200
 // delivery may be fine: Kinde should retry); any other error refuses the
 // delivery.
 type WebhookVerifier interface {
-	Verify(ctx context.Context, token []byte) (club.KindeEvent, error)
+	Verify(ctx context.Context, token []byte) (club.IdentityEvent, error)
 }
 
 // WebhookInbox takes a verified delivery: it records its id and queues the
 // job that applies the event, together. duplicate is true for an id it
 // has seen (nothing is queued then). internal/jobs's *Jobs implements it.
 type WebhookInbox interface {
-	AcceptWebhook(ctx context.Context, deliveryID string, ev club.KindeEvent) (duplicate bool, err error)
+	AcceptWebhook(ctx context.Context, deliveryID string, ev club.IdentityEvent) (duplicate bool, err error)
 }
 
 // ImportQueue queues a bulk member import to run as a background job.

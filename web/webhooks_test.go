@@ -19,25 +19,25 @@ type fakeVerifier struct {
 	fail error
 }
 
-func (v *fakeVerifier) Verify(_ context.Context, token []byte) (club.KindeEvent, error) {
+func (v *fakeVerifier) Verify(_ context.Context, token []byte) (club.IdentityEvent, error) {
 	if v.fail != nil {
-		return club.KindeEvent{}, v.fail
+		return club.IdentityEvent{}, v.fail
 	}
 	if string(token) != "good" {
-		return club.KindeEvent{}, errors.New("kinde: webhook rejected: bad signature")
+		return club.IdentityEvent{}, errors.New("kinde: webhook rejected: bad signature")
 	}
-	return club.KindeEvent{ID: "event_1", Type: club.EventUserUpdated, At: t0,
+	return club.IdentityEvent{ID: "event_1", Type: club.EventPersonChanged, At: t0,
 		Person: &club.PersonChange{Person: club.Person{ID: "kp_mia"}}}, nil
 }
 
 // fakeInbox records accepted deliveries and deduplicates by id.
 type fakeInbox struct {
 	mu   sync.Mutex
-	seen map[string]club.KindeEvent
+	seen map[string]club.IdentityEvent
 	fail error
 }
 
-func (in *fakeInbox) AcceptWebhook(_ context.Context, id string, ev club.KindeEvent) (bool, error) {
+func (in *fakeInbox) AcceptWebhook(_ context.Context, id string, ev club.IdentityEvent) (bool, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.fail != nil {
@@ -108,7 +108,7 @@ func TestKindeWebhook(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := &fakeInbox{seen: map[string]club.KindeEvent{}, fail: tt.inboxFail}
+			in := &fakeInbox{seen: map[string]club.IdentityEvent{}, fail: tt.inboxFail}
 			e := webhookEnv(t, tt.verifier, in)
 			res := postWebhook(t, e, tt.body, tt.header...)
 			if res.StatusCode != tt.wantStatus {
@@ -128,7 +128,7 @@ func TestKindeWebhook(t *testing.T) {
 }
 
 func TestKindeWebhookDuplicate(t *testing.T) {
-	in := &fakeInbox{seen: map[string]club.KindeEvent{}}
+	in := &fakeInbox{seen: map[string]club.IdentityEvent{}}
 	e := webhookEnv(t, &fakeVerifier{}, in)
 	for i, want := range []string{"queued\n", "duplicate\n", "duplicate\n"} {
 		res := postWebhook(t, e, "good")
@@ -149,7 +149,7 @@ func TestKindeWebhookDuplicate(t *testing.T) {
 // the webhook alone: the same cross-site request to a portal form is still
 // refused.
 func TestCrossOriginExemptionIsOnlyTheWebhook(t *testing.T) {
-	e := webhookEnv(t, &fakeVerifier{}, &fakeInbox{seen: map[string]club.KindeEvent{}})
+	e := webhookEnv(t, &fakeVerifier{}, &fakeInbox{seen: map[string]club.IdentityEvent{}})
 	r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "http://portal.test/members", strings.NewReader("email=a%40example.org"))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -174,7 +174,7 @@ func TestNoWebhookRouteUnconfigured(t *testing.T) {
 }
 
 func TestWebhookRouteIsOpen(t *testing.T) {
-	e := webhookEnv(t, &fakeVerifier{}, &fakeInbox{seen: map[string]club.KindeEvent{}})
+	e := webhookEnv(t, &fakeVerifier{}, &fakeInbox{seen: map[string]club.IdentityEvent{}})
 	found := false
 	for _, rt := range e.s.routes {
 		if rt.Method == http.MethodPost && rt.Pattern == webhookPattern {

@@ -33,7 +33,7 @@ func newJobs(ctx context.Context, cfg Config, db *store.DB, svc *club.Service, w
 		Dialect: dialect,
 		Inbox:   inbox{db},
 		Handlers: jobs.Handlers{
-			Webhook:        svc.HandleKindeEvent,
+			Webhook:        svc.HandleIdentityEvent,
 			Invitation:     worker.Deliver,
 			DueInvitations: db.DueInvitations,
 			Clubs:          db.KnownClubs,
@@ -97,7 +97,7 @@ func registerWebhook(ctx context.Context, cfg Config, admin *kinde.Admin, logger
 		return
 	}
 	endpoint := strings.TrimRight(cfg.PublicURL, "/") + "/webhooks/kinde"
-	id, err := admin.RegisterWebhook(ctx, endpoint, club.KindeEventTypes())
+	id, err := admin.RegisterWebhook(ctx, endpoint, kinde.WebhookEventTypes())
 	if err != nil && ctx.Err() != nil {
 		// Shut down before Kinde answered: not Kinde's failure.
 		logger.InfoContext(ctx, "clubhouse: webhook registration stopped by shutdown", "endpoint", endpoint)

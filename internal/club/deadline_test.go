@@ -25,7 +25,7 @@ func TestKindeDeadlineBoundsARequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rig := newEmuRig(t, 30*time.Second, nil)
-			rig.svc = club.NewService(rig.dir, rig.admin, time.Now, nil, club.WithKindeDeadline(2*time.Second))
+			rig.svc = club.NewService(rig.dir, rig.admin, time.Now, nil, club.WithProviderDeadline(2*time.Second))
 			roles := emuRoles(t, rig)
 			rig.emu.Faults().Add(tt.fault)
 			_, err := rig.svc.AddMember(t.Context(), owner, emuRiverside, roles,

@@ -201,10 +201,10 @@ func (d *memDirectory) auditActions() []string {
 	return out
 }
 
-// fakeKinde is a small in-memory Kinde with call counting and per-call
+// fakeIdentities is a small in-memory Kinde with call counting and per-call
 // fault hooks, for the service's unit tests. The real-emulator tests live in
 // service_emulator_test.go.
-type fakeKinde struct {
+type fakeIdentities struct {
 	mu      sync.Mutex
 	users   map[string]club.Person         // by email
 	orgs    map[string]map[string][]string // org -> user id -> roles
@@ -216,11 +216,11 @@ type fakeKinde struct {
 	names   map[string]string // club code -> name given by RenameClub
 }
 
-func newFakeKinde() *fakeKinde {
-	return &fakeKinde{users: map[string]club.Person{}, orgs: map[string]map[string][]string{}, calls: map[string]int{}, fail: map[string]error{}}
+func newFakeIdentities() *fakeIdentities {
+	return &fakeIdentities{users: map[string]club.Person{}, orgs: map[string]map[string][]string{}, calls: map[string]int{}, fail: map[string]error{}}
 }
 
-func (k *fakeKinde) call(method string) error {
+func (k *fakeIdentities) call(method string) error {
 	k.mu.Lock()
 	k.calls[method]++
 	err := k.fail[method]
@@ -233,7 +233,7 @@ func (k *fakeKinde) call(method string) error {
 	return err
 }
 
-func (k *fakeKinde) total() int {
+func (k *fakeIdentities) total() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	n := 0
@@ -243,7 +243,7 @@ func (k *fakeKinde) total() int {
 	return n
 }
 
-func (k *fakeKinde) seedPerson(email string, orgs ...string) club.Person {
+func (k *fakeIdentities) seedPerson(email string, orgs ...string) club.Person {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.nextID++
@@ -255,14 +255,14 @@ func (k *fakeKinde) seedPerson(email string, orgs ...string) club.Person {
 	return p
 }
 
-func (k *fakeKinde) org(code string) map[string][]string {
+func (k *fakeIdentities) org(code string) map[string][]string {
 	if k.orgs[code] == nil {
 		k.orgs[code] = map[string][]string{}
 	}
 	return k.orgs[code]
 }
 
-func (k *fakeKinde) rolesOf(code, id string) []string {
+func (k *fakeIdentities) rolesOf(code, id string) []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	r := slices.Clone(k.orgs[code][id])
@@ -270,7 +270,7 @@ func (k *fakeKinde) rolesOf(code, id string) []string {
 	return r
 }
 
-func (k *fakeKinde) FindPersonByEmail(_ context.Context, email string) (club.Person, error) {
+func (k *fakeIdentities) FindPersonByEmail(_ context.Context, email string) (club.Person, error) {
 	if err := k.call("FindPersonByEmail"); err != nil {
 		return club.Person{}, err
 	}
@@ -282,7 +282,7 @@ func (k *fakeKinde) FindPersonByEmail(_ context.Context, email string) (club.Per
 	return club.Person{}, fmt.Errorf("fake: %w", club.ErrNotFound)
 }
 
-func (k *fakeKinde) CreatePerson(_ context.Context, p club.Person, code string) (club.Person, error) {
+func (k *fakeIdentities) CreatePerson(_ context.Context, p club.Person, code string) (club.Person, error) {
 	if err := k.call("CreatePerson"); err != nil {
 		return club.Person{}, err
 	}
@@ -298,7 +298,7 @@ func (k *fakeKinde) CreatePerson(_ context.Context, p club.Person, code string) 
 	return p, nil
 }
 
-func (k *fakeKinde) AddMember(_ context.Context, code, id string, roles []string) (bool, error) {
+func (k *fakeIdentities) AddMember(_ context.Context, code, id string, roles []string) (bool, error) {
 	if err := k.call("AddMember"); err != nil {
 		return false, err
 	}
@@ -311,7 +311,7 @@ func (k *fakeKinde) AddMember(_ context.Context, code, id string, roles []string
 	return true, nil
 }
 
-func (k *fakeKinde) GrantRoles(_ context.Context, code, id string, roles []string) error {
+func (k *fakeIdentities) GrantRoles(_ context.Context, code, id string, roles []string) error {
 	if err := k.call("GrantRoles"); err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (k *fakeKinde) GrantRoles(_ context.Context, code, id string, roles []strin
 	return nil
 }
 
-func (k *fakeKinde) RevokeRole(_ context.Context, code, id, role string) error {
+func (k *fakeIdentities) RevokeRole(_ context.Context, code, id, role string) error {
 	if err := k.call("RevokeRole"); err != nil {
 		return err
 	}
@@ -337,14 +337,14 @@ func (k *fakeKinde) RevokeRole(_ context.Context, code, id, role string) error {
 	return nil
 }
 
-func (k *fakeKinde) MemberRoles(_ context.Context, code, id string) ([]string, error) {
+func (k *fakeIdentities) MemberRoles(_ context.Context, code, id string) ([]string, error) {
 	if err := k.call("MemberRoles"); err != nil {
 		return nil, err
 	}
 	return k.rolesOf(code, id), nil
 }
 
-func (k *fakeKinde) RemoveMember(_ context.Context, code, id string) error {
+func (k *fakeIdentities) RemoveMember(_ context.Context, code, id string) error {
 	if err := k.call("RemoveMember"); err != nil {
 		return err
 	}
@@ -354,9 +354,9 @@ func (k *fakeKinde) RemoveMember(_ context.Context, code, id string) error {
 	return nil
 }
 
-func (k *fakeKinde) RefreshClaims(context.Context, string) error { return k.call("RefreshClaims") }
+func (k *fakeIdentities) RefreshClaims(context.Context, string) error { return k.call("RefreshClaims") }
 
-func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error) {
+func (k *fakeIdentities) CreateClub(_ context.Context, name string) (club.Club, error) {
 	if err := k.call("CreateClub"); err != nil {
 		return club.Club{}, err
 	}
@@ -368,7 +368,7 @@ func (k *fakeKinde) CreateClub(_ context.Context, name string) (club.Club, error
 	return c, nil
 }
 
-func (k *fakeKinde) RenameClub(_ context.Context, code, name string) error {
+func (k *fakeIdentities) RenameClub(_ context.Context, code, name string) error {
 	if err := k.call("RenameClub"); err != nil {
 		return err
 	}
@@ -381,7 +381,7 @@ func (k *fakeKinde) RenameClub(_ context.Context, code, name string) error {
 	return nil
 }
 
-func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, error) {
+func (k *fakeIdentities) ClubMembers(_ context.Context, code string) ([]club.Member, error) {
 	if err := k.call("ClubMembers"); err != nil {
 		return nil, err
 	}
@@ -398,7 +398,7 @@ func (k *fakeKinde) ClubMembers(_ context.Context, code string) ([]club.Member, 
 	return out, nil
 }
 
-func (k *fakeKinde) Roles(context.Context) ([]club.Role, error) { return testRoles, nil }
+func (k *fakeIdentities) Roles(context.Context) ([]club.Role, error) { return testRoles, nil }
 
 var testRoles = []club.Role{
 	{Key: club.RoleAdmin, Name: "Admin"}, {Key: club.RoleCoach, Name: "Coach"},
@@ -501,7 +501,7 @@ func (d *memDirectory) Lock(ctx context.Context, key string) (func(), error) {
 	}
 }
 
-func (k *fakeKinde) PersonClubs(_ context.Context, id string) (club.Person, []string, error) {
+func (k *fakeIdentities) PersonClubs(_ context.Context, id string) (club.Person, []string, error) {
 	if err := k.call("PersonClubs"); err != nil {
 		return club.Person{}, nil, err
 	}
@@ -523,7 +523,7 @@ func (k *fakeKinde) PersonClubs(_ context.Context, id string) (club.Person, []st
 	return club.Person{}, nil, fmt.Errorf("fake: person: %w", club.ErrNotFound)
 }
 
-func (k *fakeKinde) Club(_ context.Context, code string) (club.Club, error) {
+func (k *fakeIdentities) Club(_ context.Context, code string) (club.Club, error) {
 	if err := k.call("Club"); err != nil {
 		return club.Club{}, err
 	}

@@ -27,9 +27,10 @@ type BulkMember struct {
 	Roles  []string
 }
 
-// ImportKinde is the part of Kinde's Management API an import needs.
-// Implementation: internal/kinde. Errors as for Kinde.
-type ImportKinde interface {
+// ImportIdentities is the part of the identity provider's management side
+// an import needs. Implementation: internal/kinde. Errors as for
+// Identities.
+type ImportIdentities interface {
 	FindPersonByEmail(ctx context.Context, email string) (Person, error)
 	CreatePerson(ctx context.Context, p Person, clubCode string) (Person, error)
 	// BulkAddMembers adds people Kinde knows to the club with their roles,
@@ -77,24 +78,24 @@ type ImportStore interface {
 // that writes nothing, a start that stores the import, and a run (in a
 // background job) that does the Kinde work row by row, resumable.
 type Importer struct {
-	store  ImportStore
-	dir    Directory
-	kinde  ImportKinde
-	now    func() time.Time
-	logger *slog.Logger
-	locks  keyLock
+	store      ImportStore
+	dir        Directory
+	identities ImportIdentities
+	now        func() time.Time
+	logger     *slog.Logger
+	locks      keyLock
 }
 
 // NewImporter returns an Importer. now may be nil (time.Now); logger may
 // be nil.
-func NewImporter(store ImportStore, dir Directory, kinde ImportKinde, now func() time.Time, logger *slog.Logger) *Importer {
+func NewImporter(store ImportStore, dir Directory, identities ImportIdentities, now func() time.Time, logger *slog.Logger) *Importer {
 	if now == nil {
 		now = time.Now
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Importer{store: store, dir: dir, kinde: kinde, now: now, logger: logger}
+	return &Importer{store: store, dir: dir, identities: identities, now: now, logger: logger}
 }
 
 // Preview reads the file and says what importing it would do. It writes
@@ -211,12 +212,12 @@ func (im *Importer) Run(ctx context.Context, id int64) error {
 		return out
 	}
 	for chunk := range slices.Chunk(byStep(StepAttach), MaxBulkMembers) {
-		if err := im.bulk(ctx, imp, c, chunk, earlier, im.kinde.BulkAddMembers); err != nil {
+		if err := im.bulk(ctx, imp, c, chunk, earlier, im.identities.BulkAddMembers); err != nil {
 			return err
 		}
 	}
 	for chunk := range slices.Chunk(byStep(StepUpsert, StepGrant), MaxBulkMembers) {
-		if err := im.bulk(ctx, imp, c, chunk, earlier, im.kinde.BulkUpdateMembers); err != nil {
+		if err := im.bulk(ctx, imp, c, chunk, earlier, im.identities.BulkUpdateMembers); err != nil {
 			return err
 		}
 	}
@@ -258,7 +259,7 @@ func (im *Importer) resolve(ctx context.Context, imp Import, row *ImportRow) err
 			return err
 		}
 	}
-	created, err := im.kinde.CreatePerson(ctx, Person{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}, imp.ClubCode)
+	created, err := im.identities.CreatePerson(ctx, Person{Email: row.Email, FirstName: row.FirstName, LastName: row.LastName}, imp.ClubCode)
 	switch {
 	case err == nil:
 		// In the club without roles: record it pending in the directory
@@ -269,7 +270,7 @@ func (im *Importer) resolve(ctx context.Context, imp Import, row *ImportRow) err
 		pending.Roles, pending.Pending = []string{}, true
 		return im.saveRows(ctx, imp, []ImportRow{*row}, []Member{pending}, nil)
 	case errors.Is(err, ErrEmailInUse):
-		found, err := im.kinde.FindPersonByEmail(ctx, row.Email)
+		found, err := im.identities.FindPersonByEmail(ctx, row.Email)
 		switch {
 		case err == nil:
 			row.Step, row.UserID = StepUpsert, found.ID

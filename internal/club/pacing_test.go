@@ -40,7 +40,7 @@ func (c *fakeClock) sleep(_ context.Context, d time.Duration) error {
 // knew the person: every add of a person new to the club takes as long as
 // creating them in Kinde, whichever way they were resolved.
 func TestAddMemberTakesAsLongWhoeverKnewThePerson(t *testing.T) {
-	dir, k := newMemDirectory(), newFakeKinde()
+	dir, k := newMemDirectory(), newFakeIdentities()
 	clock := &fakeClock{t: fixedNow()}
 	const perCall = 120 * time.Millisecond
 	k.onCall = func(string) { clock.advance(perCall) }
@@ -97,7 +97,7 @@ func TestAddMemberTakesAsLongWhoeverKnewThePerson(t *testing.T) {
 
 // The pacer follows Kinde's latency as it changes.
 func TestPacerFollowsKindeLatency(t *testing.T) {
-	dir, k := newMemDirectory(), newFakeKinde()
+	dir, k := newMemDirectory(), newFakeIdentities()
 	clock := &fakeClock{t: fixedNow()}
 	latency := 50 * time.Millisecond
 	k.onCall = func(string) { clock.advance(latency) }

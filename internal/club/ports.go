@@ -92,11 +92,13 @@ type Directory interface {
 	MarkClaimsStale(ctx context.Context, userID string, at time.Time) error
 }
 
-// Kinde is the part of Kinde's Management API that the domain needs.
-// Implementation: internal/kinde. Errors: ErrNotFound for lookups that find
-// nothing, ErrEmailInUse from CreatePerson, and an EUNAVAILABLE error when
-// Kinde did not answer after retries.
-type Kinde interface {
+// Identities is the management side of the identity provider (Kinde), the
+// source of truth for people, clubs, memberships and roles: the part of it
+// the domain needs. Implementation: internal/kinde (Kinde's Management
+// API). Errors: ErrNotFound for lookups that find nothing, ErrEmailInUse
+// from CreatePerson, and an EUNAVAILABLE error when the provider did not
+// answer after retries.
+type Identities interface {
 	// FindPersonByEmail looks a person up by exact email.
 	FindPersonByEmail(ctx context.Context, email string) (Person, error)
 	// CreatePerson creates a person with an email identity, as a member of

@@ -14,22 +14,21 @@ import (
 // is taken from the payload itself: a deleted person or club never comes
 // back.
 
-// HandleKindeEvent re-reads the person or club a verified Kinde event is
-// about and writes what Kinde has now.
-func (s *Service) HandleKindeEvent(ctx context.Context, ev KindeEvent) error {
-	switch {
-	case ev.Person != nil && ev.Person.Person.ID != "":
-		if ev.Person.Deleted {
-			return s.forgetPerson(ctx, ev.Person.Person.ID)
-		}
+// HandleIdentityEvent re-reads the person or club a verified event of the
+// identity provider is about and writes what the provider has now. It goes
+// by the event's Kind, so events queued by an earlier version apply too.
+func (s *Service) HandleIdentityEvent(ctx context.Context, ev IdentityEvent) error {
+	switch ev.Kind() {
+	case EventPersonDeleted:
+		return s.forgetPerson(ctx, ev.Person.Person.ID)
+	case EventPersonChanged:
 		return s.RereadPerson(ctx, ev.Person.Person.ID)
-	case ev.Club != nil && ev.Club.Club.Code != "":
-		if ev.Club.Deleted {
-			return s.applyClub(ctx, ev.Club.Club, true)
-		}
+	case EventClubDeleted:
+		return s.applyClub(ctx, ev.Club.Club, true)
+	case EventClubChanged:
 		return s.RereadClub(ctx, ev.Club.Club.Code)
 	}
-	return errors.New("club: kinde event: the event names no person or club")
+	return errors.New("club: identity event: the event names no person or club")
 }
 
 // RereadPerson reads from Kinde the person's clubs, and their roles in
@@ -56,12 +55,12 @@ func (s *Service) rereadPerson(ctx context.Context, userID string) (stale bool, 
 	if err != nil {
 		return false, fmt.Errorf("club: reread person: %w", err)
 	}
-	p, codes, err := s.kinde.PersonClubs(ctx, userID)
+	p, codes, err := s.identities.PersonClubs(ctx, userID)
 	if errors.Is(err, ErrNotFound) {
 		return s.dir.ApplyPerson(ctx, v, PersonFacts{Person: Person{ID: userID}, Gone: true})
 	}
 	if err != nil {
-		return false, kindeError("reread person", err)
+		return false, providerError("reread person", err)
 	}
 	kept, err := s.dir.KeptClubs(ctx, codes)
 	if err != nil {
@@ -69,12 +68,12 @@ func (s *Service) rereadPerson(ctx context.Context, userID string) (stale bool, 
 	}
 	f := PersonFacts{Person: p, Clubs: make(map[string][]string, len(kept))}
 	for _, code := range kept {
-		roles, err := s.kinde.MemberRoles(ctx, code, userID)
+		roles, err := s.identities.MemberRoles(ctx, code, userID)
 		if errors.Is(err, ErrNotFound) {
 			continue // they left the club while we read
 		}
 		if err != nil {
-			return false, kindeError("reread person: roles", err)
+			return false, providerError("reread person: roles", err)
 		}
 		f.Clubs[code] = sortedCopy(roles)
 	}
@@ -105,10 +104,10 @@ func (s *Service) RereadClub(ctx context.Context, code string) error {
 	if err != nil {
 		return fmt.Errorf("club: reread club: %w", err)
 	}
-	c, err := s.kinde.Club(ctx, code)
+	c, err := s.identities.Club(ctx, code)
 	deleted := errors.Is(err, ErrNotFound)
 	if err != nil && !deleted {
-		return kindeError("reread club", err)
+		return providerError("reread club", err)
 	}
 	if deleted {
 		c = Club{Code: code}

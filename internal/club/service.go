@@ -13,36 +13,37 @@ import (
 // truth for identities and memberships) and the Directory (the portal's
 // fast local copy, plus the audit log and the invitation outbox) in step.
 type Service struct {
-	dir    Directory
-	kinde  Kinde
-	now    func() time.Time
-	logger *slog.Logger
-	locks  keyLock // only for the creator's double submit of "create club"
-	pace   *pacer
+	dir        Directory
+	identities Identities
+	now        func() time.Time
+	logger     *slog.Logger
+	locks      keyLock // only for the creator's double submit of "create club"
+	pace       *pacer
 	// deadline bounds all the Kinde calls of one request.
 	deadline time.Duration
 }
 
-// DefaultKindeDeadline bounds all the Kinde calls of one request (an add,
-// a role change, a removal, a rename): well inside the server's write
-// timeout, so the owner always gets an answer, and a clear one when Kinde
-// did not give it in time.
-const DefaultKindeDeadline = 10 * time.Second
+// DefaultProviderDeadline bounds all the identity provider's (Kinde's)
+// calls of one request (an add, a role change, a removal, a rename): well
+// inside the server's write timeout, so the owner always gets an answer,
+// and a clear one when Kinde did not give it in time.
+const DefaultProviderDeadline = 10 * time.Second
 
 // settleTimeout bounds the directory write that records what Kinde has
 // already done.
 const settleTimeout = 10 * time.Second
 
-// WithKindeDeadline sets how long one request may spend on Kinde.
-func WithKindeDeadline(d time.Duration) Option {
+// WithProviderDeadline sets how long one request may spend on the identity
+// provider (Kinde).
+func WithProviderDeadline(d time.Duration) Option {
 	return func(s *Service) { s.deadline = d }
 }
 
-// doneInKinde is the context and the version of the directory write that
+// doneInProvider is the context and the version of the directory write that
 // records a change Kinde has just made. The version is taken now, not when
 // the write runs: a change saved late, after a newer change to the same
 // membership, is then passed over instead of undoing it.
-func (s *Service) doneInKinde(ctx context.Context) (context.Context, context.CancelFunc, Version, error) {
+func (s *Service) doneInProvider(ctx context.Context) (context.Context, context.CancelFunc, Version, error) {
 	sctx, cancel := settled(ctx)
 	v, err := s.dir.BeginRead(sctx)
 	if err != nil {
@@ -65,14 +66,14 @@ func settled(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // NewService returns a Service. now may be nil (time.Now); logger may be nil.
-func NewService(dir Directory, kinde Kinde, now func() time.Time, logger *slog.Logger, opts ...Option) *Service {
+func NewService(dir Directory, identities Identities, now func() time.Time, logger *slog.Logger, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{dir: dir, kinde: kinde, now: now, logger: logger, pace: newPacer(), deadline: DefaultKindeDeadline}
+	s := &Service{dir: dir, identities: identities, now: now, logger: logger, pace: newPacer(), deadline: DefaultProviderDeadline}
 	for _, o := range opts {
 		o(s)
 	}
@@ -156,35 +157,35 @@ func (s *Service) addMember(ctx context.Context, actor Actor, c Club, in AddMemb
 		return AddResult{}, 0, fmt.Errorf("club: add member: %w", err)
 	}
 
-	person, err = s.kinde.FindPersonByEmail(ctx, in.Email)
+	person, err = s.identities.FindPersonByEmail(ctx, in.Email)
 	if err == nil {
 		res, err := s.attach(ctx, actor, c, person, in)
 		return res, 2, err
 	}
 	if !errors.Is(err, ErrNotFound) {
-		return AddResult{}, 0, kindeError("add member: find person", err)
+		return AddResult{}, 0, providerError("add member: find person", err)
 	}
 
-	person, err = s.kinde.CreatePerson(ctx, Person{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}, c.Code)
+	person, err = s.identities.CreatePerson(ctx, Person{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName}, c.Code)
 	if errors.Is(err, ErrEmailInUse) {
 		// Someone created them between our lookup and our create (another
 		// portal instance, another club, Kinde's own UI): resolve again.
-		person, err = s.kinde.FindPersonByEmail(ctx, in.Email)
+		person, err = s.identities.FindPersonByEmail(ctx, in.Email)
 		if err != nil {
-			return AddResult{}, 0, kindeError("add member: find person after email in use", err)
+			return AddResult{}, 0, providerError("add member: find person after email in use", err)
 		}
 		res, err := s.attach(ctx, actor, c, person, in)
 		return res, 4, err
 	}
 	if err != nil {
-		return AddResult{}, 0, kindeError("add member: create person", err)
+		return AddResult{}, 0, providerError("add member: create person", err)
 	}
 	// The person now exists in Kinde and is in the club, without roles yet.
 	// Record that first, so a fault before the roles are granted is finished
 	// by the next attempt instead of being left half-done.
 	pending := s.newMember(c, person.ID, in, nil)
 	pending.Pending = true
-	sctx, cancel, v, err := s.doneInKinde(ctx)
+	sctx, cancel, v, err := s.doneInProvider(ctx)
 	if err != nil {
 		return AddResult{}, 0, fmt.Errorf("club: add member: save pending: %w", err)
 	}
@@ -198,9 +199,9 @@ func (s *Service) addMember(ctx context.Context, actor Actor, c Club, in AddMemb
 
 // attach adds a person Kinde already knows to the club.
 func (s *Service) attach(ctx context.Context, actor Actor, c Club, person Person, in AddMemberInput) (AddResult, error) {
-	added, err := s.kinde.AddMember(ctx, c.Code, person.ID, in.Roles)
+	added, err := s.identities.AddMember(ctx, c.Code, person.ID, in.Roles)
 	if err != nil {
-		return AddResult{}, kindeError("add member: attach", err)
+		return AddResult{}, providerError("add member: attach", err)
 	}
 	if added {
 		m := s.newMember(c, person.ID, in, in.Roles)
@@ -208,19 +209,19 @@ func (s *Service) attach(ctx context.Context, actor Actor, c Club, person Person
 	}
 	// Kinde has them in the club although our directory did not: make sure
 	// they hold the chosen roles, then record what Kinde has.
-	if err := s.kinde.GrantRoles(ctx, c.Code, person.ID, in.Roles); err != nil {
-		return AddResult{}, kindeError("add member: grant roles", err)
+	if err := s.identities.GrantRoles(ctx, c.Code, person.ID, in.Roles); err != nil {
+		return AddResult{}, providerError("add member: grant roles", err)
 	}
 	// The version comes before the roles are read back: what the read
 	// finds is at least as new.
-	sctx, cancel, v, err := s.doneInKinde(ctx)
+	sctx, cancel, v, err := s.doneInProvider(ctx)
 	if err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: %w", err)
 	}
 	defer cancel()
-	roles, err := s.kinde.MemberRoles(ctx, c.Code, person.ID)
+	roles, err := s.identities.MemberRoles(ctx, c.Code, person.ID)
 	if err != nil {
-		return AddResult{}, kindeError("add member: read roles", err)
+		return AddResult{}, providerError("add member: read roles", err)
 	}
 	m := s.newMember(c, person.ID, in, roles)
 	ev := s.event(actor, c, ActionMemberRolesChanged, m, "roles now "+joinRoles(m.Roles))
@@ -233,12 +234,12 @@ func (s *Service) attach(ctx context.Context, actor Actor, c Club, person Person
 // finishPending grants the roles of a member whose creation was recorded but
 // not finished, then records them as added.
 func (s *Service) finishPending(ctx context.Context, actor Actor, c Club, m Member, in AddMemberInput) (AddResult, error) {
-	if err := s.kinde.GrantRoles(ctx, c.Code, m.UserID, in.Roles); err != nil {
+	if err := s.identities.GrantRoles(ctx, c.Code, m.UserID, in.Roles); err != nil {
 		if ErrorCode(err) == EUNAVAILABLE {
 			return AddResult{}, &Error{Code: EUNAVAILABLE, Err: err,
 				Message: "Kinde did not answer, so adding " + in.Email + " is not finished. Try again in a minute to finish it."}
 		}
-		return AddResult{}, kindeError("add member: grant roles", err)
+		return AddResult{}, providerError("add member: grant roles", err)
 	}
 	m.Roles = slices.Clone(in.Roles)
 	m.Pending = false
@@ -254,7 +255,7 @@ func (s *Service) finishPending(ctx context.Context, actor Actor, c Club, m Memb
 func (s *Service) saveAdded(ctx context.Context, actor Actor, c Club, m Member) (AddResult, error) {
 	ev := s.event(actor, c, ActionMemberAdded, m, "roles "+joinRoles(m.Roles))
 	inv := invitationFor(c, m, actor.Name)
-	ctx, cancel, v, err := s.doneInKinde(ctx)
+	ctx, cancel, v, err := s.doneInProvider(ctx)
 	if err != nil {
 		return AddResult{}, fmt.Errorf("club: add member: save: %w", err)
 	}
@@ -322,16 +323,16 @@ func (s *Service) ChangeRoles(ctx context.Context, actor Actor, c Club, clubRole
 		return Member{}, fmt.Errorf("club: change roles: %w", err)
 	}
 	if len(grant) > 0 {
-		if err := s.kinde.GrantRoles(ctx, c.Code, userID, grant); err != nil {
-			return Member{}, kindeError("change roles: grant", err)
+		if err := s.identities.GrantRoles(ctx, c.Code, userID, grant); err != nil {
+			return Member{}, providerError("change roles: grant", err)
 		}
 	}
 	for _, k := range revoke {
-		if err := s.kinde.RevokeRole(ctx, c.Code, userID, k); err != nil {
-			return Member{}, kindeError("change roles: revoke", err)
+		if err := s.identities.RevokeRole(ctx, c.Code, userID, k); err != nil {
+			return Member{}, providerError("change roles: revoke", err)
 		}
 	}
-	sctx, cancelSettle, v, err := s.doneInKinde(ctx)
+	sctx, cancelSettle, v, err := s.doneInProvider(ctx)
 	if err != nil {
 		return Member{}, fmt.Errorf("club: change roles: %w", err)
 	}
@@ -375,10 +376,10 @@ func (s *Service) RemoveMember(ctx context.Context, actor Actor, c Club, userID 
 	if err := s.dir.StartChange(ctx, c.Code, userID); err != nil {
 		return Member{}, fmt.Errorf("club: remove member: %w", err)
 	}
-	if err := s.kinde.RemoveMember(ctx, c.Code, userID); err != nil && !errors.Is(err, ErrNotFound) {
-		return Member{}, kindeError("remove member", err)
+	if err := s.identities.RemoveMember(ctx, c.Code, userID); err != nil && !errors.Is(err, ErrNotFound) {
+		return Member{}, providerError("remove member", err)
 	}
-	sctx, cancelSettle, v, err := s.doneInKinde(ctx)
+	sctx, cancelSettle, v, err := s.doneInProvider(ctx)
 	if err != nil {
 		return Member{}, fmt.Errorf("club: remove member: %w", err)
 	}
@@ -418,9 +419,9 @@ func (s *Service) sync(ctx context.Context, actor Actor, c Club, always bool) (i
 	if err != nil {
 		return 0, SyncChanges{}, fmt.Errorf("club: sync: %w", err)
 	}
-	ms, err := s.kinde.ClubMembers(ctx, c.Code)
+	ms, err := s.identities.ClubMembers(ctx, c.Code)
 	if err != nil {
-		return 0, SyncChanges{}, kindeError("sync club", err)
+		return 0, SyncChanges{}, providerError("sync club", err)
 	}
 	for i := range ms {
 		ms[i].ClubCode = c.Code
@@ -458,8 +459,8 @@ func (s *Service) RenameClub(ctx context.Context, actor Actor, c Club, name stri
 	}
 	kctx, cancel := s.interactive(ctx)
 	defer cancel()
-	if err := s.kinde.RenameClub(kctx, c.Code, name); err != nil {
-		return Club{}, kindeError("rename club", err)
+	if err := s.identities.RenameClub(kctx, c.Code, name); err != nil {
+		return Club{}, providerError("rename club", err)
 	}
 	ctx, cancelSettle := settled(ctx)
 	defer cancelSettle()
@@ -491,16 +492,16 @@ func (s *Service) CreateClub(ctx context.Context, actor Actor, name string) (Clu
 	} else if !errors.Is(err, ErrNotFound) {
 		return Club{}, fmt.Errorf("club: create club: %w", err)
 	}
-	c, err := s.kinde.CreateClub(ctx, name)
+	c, err := s.identities.CreateClub(ctx, name)
 	if err != nil {
-		return Club{}, kindeError("create club", err)
+		return Club{}, providerError("create club", err)
 	}
 	if err := s.dir.SaveClub(ctx, c, actor.UserID, AuditEvent{ClubCode: c.Code, ActorID: actor.UserID, ActorName: actor.Name,
 		Action: ActionClubCreated, Detail: c.Name, At: s.now().UTC()}); err != nil {
 		return Club{}, fmt.Errorf("club: create club: save: %w", err)
 	}
-	if _, err := s.kinde.AddMember(ctx, c.Code, actor.UserID, []string{RoleOwner}); err != nil {
-		return Club{}, kindeError("create club: add owner", err)
+	if _, err := s.identities.AddMember(ctx, c.Code, actor.UserID, []string{RoleOwner}); err != nil {
+		return Club{}, providerError("create club: add owner", err)
 	}
 	first, last := splitName(actor.Name)
 	owner := Member{ClubCode: c.Code, UserID: actor.UserID, Email: actor.Email, FirstName: first, LastName: last,
@@ -549,7 +550,7 @@ func (s *Service) keepAnOwner(ctx context.Context, c Club) error {
 // refreshClaims asks Kinde to refresh userID's claims. The portal also
 // marks them stale itself, so a failure here is logged, not returned.
 func (s *Service) refreshClaims(ctx context.Context, userID string) {
-	if err := s.kinde.RefreshClaims(ctx, userID); err != nil {
+	if err := s.identities.RefreshClaims(ctx, userID); err != nil {
 		s.logger.WarnContext(ctx, "refresh claims failed", "user_id", userID, "err", err)
 	}
 }
@@ -564,9 +565,9 @@ func forbiddenOwnerRole() error {
 		Fields: map[string]string{"roles": "Only owners can grant or remove the owner role."}}
 }
 
-// kindeError keeps an EUNAVAILABLE error as it is (its message is safe and
+// providerError keeps an EUNAVAILABLE error as it is (its message is safe and
 // tells the owner what to do) and wraps anything else.
-func kindeError(op string, err error) error {
+func providerError(op string, err error) error {
 	if ErrorCode(err) == EUNAVAILABLE {
 		return err
 	}

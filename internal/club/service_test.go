@@ -20,9 +20,9 @@ var (
 
 func fixedNow() time.Time { return time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC) }
 
-func newService(t *testing.T) (*club.Service, *memDirectory, *fakeKinde) {
+func newService(t *testing.T) (*club.Service, *memDirectory, *fakeIdentities) {
 	t.Helper()
-	dir, k := newMemDirectory(), newFakeKinde()
+	dir, k := newMemDirectory(), newFakeIdentities()
 	return club.NewService(dir, k, fixedNow, nil), dir, k
 }
 
@@ -30,7 +30,7 @@ func TestAddMember(t *testing.T) {
 	in := club.AddMemberInput{Email: " Ana@Example.org ", FirstName: "Ana", LastName: "Lima", Roles: []string{"member"}}
 	tests := []struct {
 		name          string
-		setup         func(dir *memDirectory, k *fakeKinde)
+		setup         func(dir *memDirectory, k *fakeIdentities)
 		wantAlready   bool
 		wantCalls     map[string]int
 		wantAudit     []string
@@ -45,7 +45,7 @@ func TestAddMember(t *testing.T) {
 		},
 		{
 			name: "person known to Kinde in another club is attached in one call after one lookup",
-			setup: func(_ *memDirectory, k *fakeKinde) {
+			setup: func(_ *memDirectory, k *fakeIdentities) {
 				k.seedPerson("ana@example.org", hilltop.Code)
 			},
 			wantCalls:   map[string]int{"FindPersonByEmail": 1, "AddMember": 1},
@@ -54,7 +54,7 @@ func TestAddMember(t *testing.T) {
 		},
 		{
 			name: "person the directory knows costs one Kinde call",
-			setup: func(dir *memDirectory, k *fakeKinde) {
+			setup: func(dir *memDirectory, k *fakeIdentities) {
 				p := k.seedPerson("ana@example.org", hilltop.Code)
 				dir.people["ana@example.org"] = p
 			},
@@ -64,7 +64,7 @@ func TestAddMember(t *testing.T) {
 		},
 		{
 			name: "already a member in the directory costs no Kinde call",
-			setup: func(dir *memDirectory, k *fakeKinde) {
+			setup: func(dir *memDirectory, k *fakeIdentities) {
 				p := k.seedPerson("ana@example.org", riverside.Code)
 				dir.people["ana@example.org"] = p
 				dir.members[riverside.Code+"/"+p.ID] = club.Member{ClubCode: riverside.Code, UserID: p.ID, Email: p.Email, Roles: []string{"member"}}
@@ -75,7 +75,7 @@ func TestAddMember(t *testing.T) {
 		},
 		{
 			name: "member in Kinde the directory did not know gets the roles and is reported as already a member",
-			setup: func(_ *memDirectory, k *fakeKinde) {
+			setup: func(_ *memDirectory, k *fakeIdentities) {
 				p := k.seedPerson("ana@example.org", riverside.Code)
 				k.orgs[riverside.Code][p.ID] = []string{"coach"}
 			},
@@ -321,7 +321,7 @@ func TestAddMemberOnlyOwnersGrantOwner(t *testing.T) {
 }
 
 func TestChangeRolesGuardRails(t *testing.T) {
-	setup := func(t *testing.T, owners int) (*club.Service, *memDirectory, *fakeKinde) {
+	setup := func(t *testing.T, owners int) (*club.Service, *memDirectory, *fakeIdentities) {
 		svc, dir, k := newService(t)
 		for i := range owners {
 			id := fmt.Sprintf("kp_owner%d", i)

@@ -46,7 +46,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	applied := make(chan struct{}, 1024)
 	j, err := New(ctx, Config{DB: db.JobsDB(), Dialect: SQLite, Inbox: storeInbox{db}, WebhookCoalesce: -1,
 		PollInterval: 50 * time.Millisecond,
-		Handlers: Handlers{Webhook: func(ctx context.Context, ev club.KindeEvent) error {
+		Handlers: Handlers{Webhook: func(ctx context.Context, ev club.IdentityEvent) error {
 			// What a re-read would find is the payload's state here: the
 			// benchmark measures the pipeline, not Kinde.
 			v, err := db.BeginRead(ctx)
@@ -74,7 +74,7 @@ func BenchmarkWebhookThroughput(b *testing.B) {
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range b.N {
 		payload, _ := json.Marshal(map[string]any{
-			"type": club.EventUserUpdated, "event_id": fmt.Sprintf("event_%032x", i), "source": "api",
+			"type": kinde.EventUserUpdated, "event_id": fmt.Sprintf("event_%032x", i), "source": "api",
 			"timestamp": base.Add(time.Duration(i) * time.Millisecond).Format(time.RFC3339Nano),
 			"data": map[string]any{"user": map[string]any{
 				"id": fmt.Sprintf("kp_%032x", i), "email": fmt.Sprintf("bench%d@example.org", i), "first_name": "B", "last_name": "M",

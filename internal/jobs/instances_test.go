@@ -104,8 +104,8 @@ func startCluster(t *testing.T, n int) *cluster {
 		db := in.db
 		svc := club.NewService(db, admin, nil, nil)
 		in.jobs = newJobs(t, d, db, Handlers{
-			Webhook: func(ctx context.Context, ev club.KindeEvent) error {
-				err := svc.HandleKindeEvent(ctx, ev)
+			Webhook: func(ctx context.Context, ev club.IdentityEvent) error {
+				err := svc.HandleIdentityEvent(ctx, ev)
 				if err == nil {
 					c.applied.Add(1)
 					c.appliedIDs <- ev.ID
@@ -259,7 +259,7 @@ func TestSeveralInstances(t *testing.T) {
 	t.Run("a webhook delivered to both is applied once", func(t *testing.T) {
 		// The club is known (the members page above filled it).
 		if _, err := c.emu.World().CreateWebhook(emulator.Webhook{Name: "portal", Endpoint: c.lb + "/webhooks/kinde",
-			EventTypes: club.KindeEventTypes()}); err != nil {
+			EventTypes: kinde.WebhookEventTypes()}); err != nil {
 			t.Fatal(err)
 		}
 		delivered := make(chan emulator.Delivery, 4)

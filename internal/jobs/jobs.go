@@ -57,7 +57,7 @@ const (
 // wired.
 type Handlers struct {
 	// Webhook applies one verified Kinde event to the directory.
-	Webhook func(ctx context.Context, ev club.KindeEvent) error
+	Webhook func(ctx context.Context, ev club.IdentityEvent) error
 	// Invitation makes attempt number attempt (from 1) at sending the
 	// invitation in outbox item id, and records the outcome
 	// (mail.Worker.Deliver); last is true on the job's last attempt. An
@@ -390,7 +390,7 @@ func (j *Jobs) closePool() {
 // AcceptWebhook records a verified delivery and queues the job that applies
 // it, in one transaction. A delivery id seen before is a duplicate (a
 // retry, or the same delivery reaching two instances): nothing is queued.
-func (j *Jobs) AcceptWebhook(ctx context.Context, deliveryID string, ev club.KindeEvent) (duplicate bool, err error) {
+func (j *Jobs) AcceptWebhook(ctx context.Context, deliveryID string, ev club.IdentityEvent) (duplicate bool, err error) {
 	if j.cfg.Inbox == nil {
 		return false, errors.New("jobs: accept webhook: no inbox configured")
 	}

@@ -217,8 +217,8 @@ func jobStates(t *testing.T, db *store.DB, kind string) map[string]int {
 	return states
 }
 
-func userEvent(id string, minute int) club.KindeEvent {
-	return club.KindeEvent{ID: "event_" + id, Type: club.EventUserUpdated, At: time.Date(2025, 1, 1, 0, minute, 0, 0, time.UTC),
+func userEvent(id string, minute int) club.IdentityEvent {
+	return club.IdentityEvent{ID: "event_" + id, Type: club.EventPersonChanged, At: time.Date(2025, 1, 1, 0, minute, 0, 0, time.UTC),
 		Person: &club.PersonChange{Person: club.Person{ID: id, Email: id + "@example.org"}, Clubs: []club.ClubRoles{}}}
 }
 
@@ -260,10 +260,10 @@ func runJobsSuite(t *testing.T, newDB func(t *testing.T) database) {
 
 func testWebhookJob(t *testing.T, d database) {
 	db := openStore(t, d)
-	applied := make(chan club.KindeEvent, 10)
+	applied := make(chan club.IdentityEvent, 10)
 	var mu sync.Mutex
 	failures := map[string]int{"event_kp_flaky": 1}
-	j := newJobs(t, d, db, Handlers{Webhook: func(ctx context.Context, ev club.KindeEvent) error {
+	j := newJobs(t, d, db, Handlers{Webhook: func(ctx context.Context, ev club.IdentityEvent) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if failures[ev.ID] > 0 {
@@ -326,7 +326,7 @@ func testRestart(t *testing.T, d database) {
 	applied := make(chan string, 2)
 	imports := make(chan int64, 2)
 	second := newJobs(t, d, db, Handlers{
-		Webhook: func(_ context.Context, ev club.KindeEvent) error { applied <- ev.ID; return nil },
+		Webhook: func(_ context.Context, ev club.IdentityEvent) error { applied <- ev.ID; return nil },
 		Import:  func(_ context.Context, id int64) error { imports <- id; return nil },
 	}, nil)
 	start(t, second)
@@ -419,7 +419,7 @@ func testMetrics(t *testing.T, d database) {
 	db := openStore(t, d)
 	reg := prometheus.NewRegistry()
 	done := make(chan struct{}, 1)
-	j := newJobs(t, d, db, Handlers{Webhook: func(context.Context, club.KindeEvent) error { done <- struct{}{}; return nil }},
+	j := newJobs(t, d, db, Handlers{Webhook: func(context.Context, club.IdentityEvent) error { done <- struct{}{}; return nil }},
 		func(c *Config) { c.Registerer = reg })
 	if _, err := j.AcceptWebhook(t.Context(), "msg_m", userEvent("kp_m", 1)); err != nil {
 		t.Fatal(err)
@@ -470,7 +470,7 @@ func gauge(t *testing.T, reg *prometheus.Registry, kind, state string) float64 {
 func testWebhookCoalesced(t *testing.T, d database) {
 	db := openStore(t, d)
 	handled := make(chan string, 10)
-	j := newJobs(t, d, db, Handlers{Webhook: func(_ context.Context, ev club.KindeEvent) error {
+	j := newJobs(t, d, db, Handlers{Webhook: func(_ context.Context, ev club.IdentityEvent) error {
 		handled <- ev.Person.Person.ID
 		return nil
 	}}, func(c *Config) { c.WebhookCoalesce = time.Minute })

@@ -27,9 +27,9 @@ const (
 // within a coalescing window (see coalesceOpts), so a burst of events for
 // one person costs one re-read.
 type webhookArgs struct {
-	DeliveryID string          `json:"delivery_id"`
-	Subject    string          `json:"subject" river:"unique"`
-	Event      club.KindeEvent `json:"event"`
+	DeliveryID string             `json:"delivery_id"`
+	Subject    string             `json:"subject" river:"unique"`
+	Event      club.IdentityEvent `json:"event"`
 }
 
 func (webhookArgs) Kind() string { return KindWebhook }
@@ -39,7 +39,7 @@ func (webhookArgs) InsertOpts() river.InsertOpts {
 }
 
 // eventSubject names whom an event is about.
-func eventSubject(ev club.KindeEvent) string {
+func eventSubject(ev club.IdentityEvent) string {
 	switch {
 	case ev.Person != nil:
 		return "user:" + ev.Person.Person.ID

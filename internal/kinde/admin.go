@@ -72,7 +72,7 @@ type AdminConfig struct {
 }
 
 // Admin is a typed client of Kinde's Management API. It implements
-// club.Kinde and is safe for concurrent use.
+// club.Identities and is safe for concurrent use.
 type Admin struct {
 	cfg     AdminConfig
 	base    string
@@ -85,7 +85,7 @@ type Admin struct {
 	staff   staffCache
 }
 
-var _ club.Kinde = (*Admin)(nil)
+var _ club.Identities = (*Admin)(nil)
 
 // NewAdmin returns a Management API client for cfg. It makes no call: the
 // M2M token is fetched on first use.

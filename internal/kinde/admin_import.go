@@ -7,7 +7,7 @@ import (
 	"github.com/clubhouse/clubhouse/internal/club"
 )
 
-var _ club.ImportKinde = (*Admin)(nil)
+var _ club.ImportIdentities = (*Admin)(nil)
 
 // BulkAddMembers adds people Kinde knows to the club with their roles, at
 // most 100 per AddOrganizationUsers call, and returns the ids Kinde added.

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +19,44 @@ import (
 
 	"github.com/clubhouse/clubhouse/internal/club"
 )
+
+// Kinde's webhook event types the portal applies to its directory. Kinde
+// has no "user added to organization" event: user.updated fires when a
+// person joins a club or their roles change, and lists every club they are
+// in.
+const (
+	EventUserCreated         = "user.created"
+	EventUserUpdated         = "user.updated"
+	EventUserDeleted         = "user.deleted"
+	EventOrganizationCreated = "organization.created"
+	EventOrganizationUpdated = "organization.updated"
+	EventOrganizationDeleted = "organization.deleted"
+)
+
+// eventKinds maps each of Kinde's event types the portal applies onto the
+// domain's kind of event.
+var eventKinds = map[string]string{
+	EventUserCreated:         club.EventPersonChanged,
+	EventUserUpdated:         club.EventPersonChanged,
+	EventUserDeleted:         club.EventPersonDeleted,
+	EventOrganizationCreated: club.EventClubChanged,
+	EventOrganizationUpdated: club.EventClubChanged,
+	EventOrganizationDeleted: club.EventClubDeleted,
+}
+
+// WebhookEventTypes lists Kinde's event types the portal applies, sorted.
+// It is what the portal subscribes its webhook to.
+func WebhookEventTypes() []string {
+	return slices.Sorted(maps.Keys(eventKinds))
+}
+
+// EventKind returns the domain's kind of event (club.EventPersonChanged,
+// ...) for Kinde's event type typ, and false when the portal does not
+// apply typ.
+func EventKind(typ string) (string, bool) {
+	kind, ok := eventKinds[typ]
+	return kind, ok
+}
 
 // MaxWebhookBytes bounds a webhook body. Kinde's user events are a few
 // kilobytes even for a person in many organizations.
@@ -73,26 +113,26 @@ func NewWebhookVerifier(issuer string, client *http.Client) *WebhookVerifier {
 // Verify checks token's signature against Kinde's key set and decodes the
 // event. It refuses (errors.Is(err, ErrWebhookRejected)) anything but a
 // compact RS256 JWS signed by a current Kinde key whose payload is one of
-// the event types the portal applies (club.KindeEventTypes) with a
+// the event types the portal applies (WebhookEventTypes) with a
 // timestamp and the ids the type needs.
-func (v *WebhookVerifier) Verify(ctx context.Context, token []byte) (club.KindeEvent, error) {
+func (v *WebhookVerifier) Verify(ctx context.Context, token []byte) (club.IdentityEvent, error) {
 	if len(token) == 0 || len(token) > MaxWebhookBytes {
-		return club.KindeEvent{}, rejected("body size %d out of bounds", len(token))
+		return club.IdentityEvent{}, rejected("body size %d out of bounds", len(token))
 	}
 	// ParseSignedCompact refuses anything but three dot-separated parts
 	// and so yields exactly one signature.
 	jws, err := jose.ParseSignedCompact(strings.TrimSpace(string(token)), []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
-		return club.KindeEvent{}, rejected("malformed token: %v", err)
+		return club.IdentityEvent{}, rejected("malformed token: %v", err)
 	}
 	kid := jws.Signatures[0].Header.KeyID
 	key, err := v.key(ctx, kid)
 	if err != nil {
-		return club.KindeEvent{}, err
+		return club.IdentityEvent{}, err
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
-		return club.KindeEvent{}, rejected("bad signature")
+		return club.IdentityEvent{}, rejected("bad signature")
 	}
 	return decodeWebhook(payload)
 }
@@ -196,24 +236,28 @@ type webhookPayload struct {
 }
 
 // decodeWebhook turns a verified payload into an event.
-func decodeWebhook(payload []byte) (club.KindeEvent, error) {
+func decodeWebhook(payload []byte) (club.IdentityEvent, error) {
 	var p webhookPayload
 	if err := json.Unmarshal(payload, &p); err != nil {
-		return club.KindeEvent{}, rejected("payload is not JSON: %v", err)
+		return club.IdentityEvent{}, rejected("payload is not JSON: %v", err)
 	}
 	at, err := time.Parse(time.RFC3339Nano, p.Timestamp)
 	if err != nil {
-		return club.KindeEvent{}, rejected("bad timestamp %q", p.Timestamp)
+		return club.IdentityEvent{}, rejected("bad timestamp %q", p.Timestamp)
 	}
-	ev := club.KindeEvent{ID: p.EventID, Type: p.Type, At: at.UTC()}
-	switch p.Type {
-	case club.EventUserCreated, club.EventUserUpdated, club.EventUserDeleted:
+	kind, ok := EventKind(p.Type)
+	if !ok {
+		return club.IdentityEvent{}, rejected("unknown event type %q", p.Type)
+	}
+	ev := club.IdentityEvent{ID: p.EventID, Type: kind, At: at.UTC()}
+	switch kind {
+	case club.EventPersonChanged, club.EventPersonDeleted:
 		u := p.Data.User
 		if u == nil || u.ID == "" {
-			return club.KindeEvent{}, rejected("%s without data.user.id", p.Type)
+			return club.IdentityEvent{}, rejected("%s without data.user.id", p.Type)
 		}
 		pc := &club.PersonChange{Person: club.Person{ID: u.ID, Email: strings.ToLower(strings.TrimSpace(u.Email)),
-			FirstName: u.FirstName, LastName: u.LastName}, Deleted: p.Type == club.EventUserDeleted}
+			FirstName: u.FirstName, LastName: u.LastName}, Deleted: kind == club.EventPersonDeleted}
 		if !pc.Deleted {
 			pc.Clubs = []club.ClubRoles{}
 			for _, o := range u.Organizations {
@@ -230,14 +274,12 @@ func decodeWebhook(payload []byte) (club.KindeEvent, error) {
 			}
 		}
 		ev.Person = pc
-	case club.EventOrganizationCreated, club.EventOrganizationUpdated, club.EventOrganizationDeleted:
+	case club.EventClubChanged, club.EventClubDeleted:
 		o := p.Data.Organization
 		if o == nil || o.Code == "" {
-			return club.KindeEvent{}, rejected("%s without data.organization.code", p.Type)
+			return club.IdentityEvent{}, rejected("%s without data.organization.code", p.Type)
 		}
-		ev.Club = &club.ClubChange{Club: club.Club{Code: o.Code, Name: o.Name}, Deleted: p.Type == club.EventOrganizationDeleted}
-	default:
-		return club.KindeEvent{}, rejected("unknown event type %q", p.Type)
+		ev.Club = &club.ClubChange{Club: club.Club{Code: o.Code, Name: o.Name}, Deleted: kind == club.EventClubDeleted}
 	}
 	return ev, nil
 }

@@ -137,21 +137,21 @@ func TestWebhookVerifier(t *testing.T) {
 		// algorithm confusion attack.
 		signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: good.priv.PublicKey.N.Bytes()},
 			(&jose.SignerOptions{}).WithHeader("kid", good.kid))
-		b, _ := json.Marshal(samplePayload(club.EventUserUpdated))
+		b, _ := json.Marshal(samplePayload(EventUserUpdated))
 		jws, _ := signer.Sign(b)
 		s, _ := jws.CompactSerialize()
 		return s
 	}()
-	valid := good.sign(t, samplePayload(club.EventUserUpdated))
+	valid := good.sign(t, samplePayload(EventUserUpdated))
 	parts := strings.Split(valid, ".")
 	tampered := func() string {
-		p := samplePayload(club.EventUserUpdated)
+		p := samplePayload(EventUserUpdated)
 		p["data"].(map[string]any)["user"].(map[string]any)["id"] = "kp_00000000000000000000000000000001"
 		b, _ := json.Marshal(p)
 		return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
 	}()
 	payloadWith := func(edit func(p map[string]any)) string {
-		p := samplePayload(club.EventUserUpdated)
+		p := samplePayload(EventUserUpdated)
 		edit(p)
 		return good.sign(t, p)
 	}
@@ -160,10 +160,10 @@ func TestWebhookVerifier(t *testing.T) {
 		name     string
 		token    string
 		rejected bool
-		check    func(t *testing.T, ev club.KindeEvent)
+		check    func(t *testing.T, ev club.IdentityEvent)
 	}{
-		{"user.updated", valid, false, func(t *testing.T, ev club.KindeEvent) {
-			if ev.Type != club.EventUserUpdated || ev.ID != "event_018f331a3178f7fef284b95fe6770384" || !ev.At.Equal(at) {
+		{"user.updated", valid, false, func(t *testing.T, ev club.IdentityEvent) {
+			if ev.Type != club.EventPersonChanged || ev.ID != "event_018f331a3178f7fef284b95fe6770384" || !ev.At.Equal(at) {
 				t.Errorf("event = %+v", ev)
 			}
 			p := ev.Person
@@ -175,18 +175,23 @@ func TestWebhookVerifier(t *testing.T) {
 				t.Errorf("clubs = %+v, want %+v", p.Clubs, want)
 			}
 		}},
-		{"user.deleted", good.sign(t, samplePayload(club.EventUserDeleted)), false, func(t *testing.T, ev club.KindeEvent) {
-			if ev.Person == nil || !ev.Person.Deleted || len(ev.Person.Clubs) != 0 {
-				t.Errorf("person = %+v", ev.Person)
+		{"user.deleted", good.sign(t, samplePayload(EventUserDeleted)), false, func(t *testing.T, ev club.IdentityEvent) {
+			if ev.Type != club.EventPersonDeleted || ev.Person == nil || !ev.Person.Deleted || len(ev.Person.Clubs) != 0 {
+				t.Errorf("event = %+v, person = %+v", ev, ev.Person)
 			}
 		}},
-		{"organization.updated", good.sign(t, samplePayload(club.EventOrganizationUpdated)), false, func(t *testing.T, ev club.KindeEvent) {
-			if ev.Club == nil || ev.Club.Club.Code != "org_590d7f1a86a" || ev.Club.Club.Name != "Riverside" || ev.Person != nil {
-				t.Errorf("club = %+v", ev.Club)
+		{"organization.updated", good.sign(t, samplePayload(EventOrganizationUpdated)), false, func(t *testing.T, ev club.IdentityEvent) {
+			if ev.Type != club.EventClubChanged || ev.Club == nil || ev.Club.Club.Code != "org_590d7f1a86a" || ev.Club.Club.Name != "Riverside" || ev.Person != nil {
+				t.Errorf("event = %+v, club = %+v", ev, ev.Club)
 			}
 		}},
-		{"signed by another key under the same kid", forger.sign(t, samplePayload(club.EventUserUpdated)), true, nil},
-		{"signed by a key Kinde does not publish", other.sign(t, samplePayload(club.EventUserUpdated)), true, nil},
+		{"organization.deleted", good.sign(t, samplePayload(EventOrganizationDeleted)), false, func(t *testing.T, ev club.IdentityEvent) {
+			if ev.Type != club.EventClubDeleted || ev.Club == nil || !ev.Club.Deleted || ev.Club.Club.Code != "org_590d7f1a86a" {
+				t.Errorf("event = %+v, club = %+v", ev, ev.Club)
+			}
+		}},
+		{"signed by another key under the same kid", forger.sign(t, samplePayload(EventUserUpdated)), true, nil},
+		{"signed by a key Kinde does not publish", other.sign(t, samplePayload(EventUserUpdated)), true, nil},
 		{"payload changed after signing", tampered, true, nil},
 		{"HS256 with the public key", hs, true, nil},
 		{"alg none", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"`+good.kid+`"}`)) + "." + parts[1] + ".", true, nil},
@@ -230,7 +235,7 @@ func TestWebhookVerifierKeyRotation(t *testing.T) {
 	v.now = func() time.Time { return now }
 	ctx := t.Context()
 	verify := func(k *testKey) error {
-		_, err := v.Verify(ctx, []byte(k.sign(t, samplePayload(club.EventUserUpdated))))
+		_, err := v.Verify(ctx, []byte(k.sign(t, samplePayload(EventUserUpdated))))
 		return err
 	}
 
@@ -298,7 +303,7 @@ func TestWebhookVerifierEmulator(t *testing.T) {
 	}))
 	t.Cleanup(sink.Close)
 	for _, em := range []*emulator.Emulator{e, stranger} {
-		if _, err := em.World().CreateWebhook(emulator.Webhook{Name: "portal", Endpoint: sink.URL, EventTypes: club.KindeEventTypes()}); err != nil {
+		if _, err := em.World().CreateWebhook(emulator.Webhook{Name: "portal", Endpoint: sink.URL, EventTypes: WebhookEventTypes()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -315,7 +320,7 @@ func TestWebhookVerifierEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("user.created from the emulator: %v", err)
 	}
-	if ev.Type != club.EventUserCreated || ev.Person.Person.ID != u.ID || len(ev.Person.Clubs) != 1 || ev.Person.Clubs[0].Code != riverside {
+	if ev.Type != club.EventPersonChanged || ev.Person.Person.ID != u.ID || len(ev.Person.Clubs) != 1 || ev.Person.Clubs[0].Code != riverside {
 		t.Errorf("event = %+v / %+v", ev, ev.Person)
 	}
 
@@ -344,5 +349,25 @@ func TestWebhookVerifierEmulator(t *testing.T) {
 	}
 	if _, err := v.Verify(ctx, <-bodies); !errors.Is(err, ErrWebhookRejected) {
 		t.Errorf("webhook from another Kinde business: %v, want rejected", err)
+	}
+}
+
+// TestWebhookEventTypes checks the types the portal subscribes to and what
+// each becomes in the domain's words.
+func TestWebhookEventTypes(t *testing.T) {
+	want := []string{"organization.created", "organization.deleted", "organization.updated", "user.created", "user.deleted", "user.updated"}
+	if got := WebhookEventTypes(); !slices.Equal(got, want) {
+		t.Errorf("WebhookEventTypes() = %v, want %v", got, want)
+	}
+	kinds := map[string]string{
+		"user.created": club.EventPersonChanged, "user.updated": club.EventPersonChanged, "user.deleted": club.EventPersonDeleted,
+		"organization.created": club.EventClubChanged, "organization.updated": club.EventClubChanged, "organization.deleted": club.EventClubDeleted,
+		"user.authenticated": "",
+	}
+	for typ, want := range kinds {
+		got, ok := EventKind(typ)
+		if got != want || ok != (want != "") {
+			t.Errorf("EventKind(%q) = %q, %v; want %q, %v", typ, got, ok, want, want != "")
+		}
 	}
 }

@@ -42,7 +42,7 @@ func newWorld(t *testing.T, dbURL string, instances int) *world {
 	}
 	w.admin = admin
 	if _, err := w.emu.World().CreateWebhook(emulator.Webhook{Name: "portal", Endpoint: "http://127.0.0.1:1/webhooks/kinde",
-		EventTypes: club.KindeEventTypes()}); err != nil {
+		EventTypes: kinde.WebhookEventTypes()}); err != nil {
 		t.Fatal(err)
 	}
 	w.emu.HoldWebhooks(true)
@@ -62,11 +62,11 @@ func newWorld(t *testing.T, dbURL string, instances int) *world {
 func (w *world) instances(sc *schedule) []*instance {
 	insts := make([]*instance, len(w.insts))
 	for i, in := range w.insts {
-		k := pausingKinde{Kinde: w.admin, s: sc.s, changed: sc.record}
+		k := pausingIdentities{Identities: w.admin, s: sc.s, changed: sc.record}
 		// An operation may wait many steps for its turn: the request
 		// deadline is not what these schedules test.
 		insts[i] = &instance{db: in.db, svc: club.NewService(pausingDirectory{Directory: in.db, s: sc.s}, k, nil, nil,
-			club.WithoutPacing(), club.WithKindeDeadline(time.Hour))}
+			club.WithoutPacing(), club.WithProviderDeadline(time.Hour))}
 	}
 	return insts
 }
@@ -165,7 +165,7 @@ func (sc *schedule) deliver(ctx context.Context, d emulator.HeldDelivery, inst *
 	}
 	ev := eventOf(d)
 	sc.s.trace = append(sc.s.trace, "deliver "+d.Type+" "+d.UserID+d.OrgCode)
-	sc.s.start(ctx, "webhook "+d.Type+" "+d.UserID, func(ctx context.Context) error { return inst.svc.HandleKindeEvent(ctx, ev) })
+	sc.s.start(ctx, "webhook "+d.Type+" "+d.UserID, func(ctx context.Context) error { return inst.svc.HandleIdentityEvent(ctx, ev) })
 }
 
 func (sc *schedule) dropHeld() {
@@ -273,7 +273,7 @@ func (sc *schedule) checkTrail(ctx context.Context, inst *instance, c club.Club)
 		return err
 	}
 	for _, ev := range page.Events {
-		if ev.Action == club.ActionKindeSynced || (ev.Action == club.ActionClubSynced && ev.ActorName != "set-up") {
+		if ev.Action == club.ActionSyncedFromProvider || (ev.Action == club.ActionClubSynced && ev.ActorName != "set-up") {
 			return fmt.Errorf("club %s: activity %q %q is not true: the portal made every change", c.Code, ev.Action, ev.Detail)
 		}
 	}

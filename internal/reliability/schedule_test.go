@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/clubhouse/clubhouse/internal/club"
+	"github.com/clubhouse/clubhouse/internal/kinde"
 	"github.com/clubhouse/clubhouse/internal/kinde/emulator"
 )
 
@@ -202,12 +203,13 @@ var testRoles = []club.Role{
 }
 
 // eventOf is the notification a held delivery carries.
-func eventOf(d emulator.HeldDelivery) club.KindeEvent {
-	ev := club.KindeEvent{ID: d.EventID, Type: d.Type, At: d.EventTime}
+func eventOf(d emulator.HeldDelivery) club.IdentityEvent {
+	kind, _ := kinde.EventKind(d.Type)
+	ev := club.IdentityEvent{ID: d.EventID, Type: kind, At: d.EventTime}
 	if d.OrgCode != "" {
-		ev.Club = &club.ClubChange{Club: club.Club{Code: d.OrgCode}, Deleted: d.Type == club.EventOrganizationDeleted}
+		ev.Club = &club.ClubChange{Club: club.Club{Code: d.OrgCode}, Deleted: kind == club.EventClubDeleted}
 	} else {
-		ev.Person = &club.PersonChange{Person: club.Person{ID: d.UserID}, Deleted: d.Type == club.EventUserDeleted}
+		ev.Person = &club.PersonChange{Person: club.Person{ID: d.UserID}, Deleted: kind == club.EventPersonDeleted}
 	}
 	return ev
 }

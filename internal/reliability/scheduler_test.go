@@ -133,69 +133,69 @@ func (s *scheduler) unlock(key string) {
 	s.mu.Unlock()
 }
 
-// pausingKinde is the Kinde port with a yield point before every call, and
+// pausingIdentities is the Identities port with a yield point before every call, and
 // a hook after every call that changed Kinde.
-type pausingKinde struct {
-	club.Kinde
+type pausingIdentities struct {
+	club.Identities
 	s       *scheduler
 	changed func(clubCode, userID string)
 }
 
-func (k pausingKinde) FindPersonByEmail(ctx context.Context, email string) (club.Person, error) {
+func (k pausingIdentities) FindPersonByEmail(ctx context.Context, email string) (club.Person, error) {
 	k.s.yield(ctx, "", "FindPersonByEmail")
-	return k.Kinde.FindPersonByEmail(ctx, email)
+	return k.Identities.FindPersonByEmail(ctx, email)
 }
 
-func (k pausingKinde) CreatePerson(ctx context.Context, p club.Person, code string) (club.Person, error) {
+func (k pausingIdentities) CreatePerson(ctx context.Context, p club.Person, code string) (club.Person, error) {
 	k.s.yield(ctx, "", "CreatePerson")
-	got, err := k.Kinde.CreatePerson(ctx, p, code)
+	got, err := k.Identities.CreatePerson(ctx, p, code)
 	if err == nil {
 		k.changed(code, got.ID)
 	}
 	return got, err
 }
 
-func (k pausingKinde) AddMember(ctx context.Context, code, id string, roles []string) (bool, error) {
+func (k pausingIdentities) AddMember(ctx context.Context, code, id string, roles []string) (bool, error) {
 	k.s.yield(ctx, "", "AddMember")
-	added, err := k.Kinde.AddMember(ctx, code, id, roles)
+	added, err := k.Identities.AddMember(ctx, code, id, roles)
 	k.changed(code, id)
 	return added, err
 }
 
-func (k pausingKinde) GrantRoles(ctx context.Context, code, id string, roles []string) error {
+func (k pausingIdentities) GrantRoles(ctx context.Context, code, id string, roles []string) error {
 	k.s.yield(ctx, "", "GrantRoles")
-	err := k.Kinde.GrantRoles(ctx, code, id, roles)
+	err := k.Identities.GrantRoles(ctx, code, id, roles)
 	k.changed(code, id)
 	return err
 }
 
-func (k pausingKinde) RevokeRole(ctx context.Context, code, id, role string) error {
+func (k pausingIdentities) RevokeRole(ctx context.Context, code, id, role string) error {
 	k.s.yield(ctx, "", "RevokeRole")
-	err := k.Kinde.RevokeRole(ctx, code, id, role)
+	err := k.Identities.RevokeRole(ctx, code, id, role)
 	k.changed(code, id)
 	return err
 }
 
-func (k pausingKinde) RemoveMember(ctx context.Context, code, id string) error {
+func (k pausingIdentities) RemoveMember(ctx context.Context, code, id string) error {
 	k.s.yield(ctx, "", "RemoveMember")
-	err := k.Kinde.RemoveMember(ctx, code, id)
+	err := k.Identities.RemoveMember(ctx, code, id)
 	k.changed(code, id)
 	return err
 }
 
-func (k pausingKinde) MemberRoles(ctx context.Context, code, id string) ([]string, error) {
+func (k pausingIdentities) MemberRoles(ctx context.Context, code, id string) ([]string, error) {
 	k.s.yield(ctx, "", "MemberRoles")
-	return k.Kinde.MemberRoles(ctx, code, id)
+	return k.Identities.MemberRoles(ctx, code, id)
 }
 
-func (k pausingKinde) PersonClubs(ctx context.Context, id string) (club.Person, []string, error) {
+func (k pausingIdentities) PersonClubs(ctx context.Context, id string) (club.Person, []string, error) {
 	k.s.yield(ctx, "", "PersonClubs")
-	return k.Kinde.PersonClubs(ctx, id)
+	return k.Identities.PersonClubs(ctx, id)
 }
 
-func (k pausingKinde) ClubMembers(ctx context.Context, code string) ([]club.Member, error) {
+func (k pausingIdentities) ClubMembers(ctx context.Context, code string) ([]club.Member, error) {
 	k.s.yield(ctx, "", "ClubMembers")
-	return k.Kinde.ClubMembers(ctx, code)
+	return k.Identities.ClubMembers(ctx, code)
 }
 
 // pausingDirectory is the directory with a yield point before every

@@ -172,7 +172,7 @@ func (sc *schedule) settle(t *testing.T, insts []*instance) {
 		if err := sc.w.emu.DropWebhook(d.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := insts[0].svc.HandleKindeEvent(t.Context(), eventOf(d)); err != nil {
+		if err := insts[0].svc.HandleIdentityEvent(t.Context(), eventOf(d)); err != nil {
 			t.Fatal(err)
 		}
 	}

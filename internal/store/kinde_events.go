@@ -195,7 +195,7 @@ func (db *DB) removeClub(ctx context.Context, tx *sql.Tx, v club.Version, code s
 	if _, err := tx.ExecContext(ctx, `DELETE FROM clubs WHERE code = $1`, code); err != nil {
 		return fmt.Errorf("remove club: %w", err)
 	}
-	return db.appendEvent(ctx, tx, club.AuditEvent{ClubCode: code, ActorName: kindeActor, Action: club.ActionKindeSynced,
+	return db.appendEvent(ctx, tx, club.AuditEvent{ClubCode: code, ActorName: kindeActor, Action: club.ActionSyncedFromProvider,
 		Detail: fmt.Sprintf("club deleted in Kinde; %d memberships removed", len(ids)), At: db.now().UTC()})
 }
 
@@ -217,7 +217,7 @@ func (db *DB) column(ctx context.Context, q querier, dst *[]string, query string
 }
 
 func kindeEvent(code string, m club.Member, detail string, at time.Time) club.AuditEvent {
-	return club.AuditEvent{ClubCode: code, ActorName: kindeActor, Action: club.ActionKindeSynced,
+	return club.AuditEvent{ClubCode: code, ActorName: kindeActor, Action: club.ActionSyncedFromProvider,
 		TargetID: m.UserID, TargetEmail: m.Email, Detail: detail, At: at}
 }
 

@@ -52,7 +52,7 @@ func runKindeSuite(t *testing.T, open func(t *testing.T) *DB) {
 
 func testRecordWebhook(t *testing.T, db *DB) {
 	ctx := t.Context()
-	d := WebhookDelivery{ID: "msg_1", EventID: "event_1", EventType: club.EventUserUpdated, ReceivedAt: at(0)}
+	d := WebhookDelivery{ID: "msg_1", EventID: "event_1", EventType: club.EventPersonChanged, ReceivedAt: at(0)}
 	calls := 0
 	enqueue := func(ctx context.Context, tx *sql.Tx) error {
 		calls++
@@ -108,10 +108,10 @@ func testRecordWebhook(t *testing.T, db *DB) {
 }
 
 // personEvent builds a user.* event at minute min.
-func personEvent(typ string, minute, user int, email, first string, clubs ...club.ClubRoles) club.KindeEvent {
-	return club.KindeEvent{ID: fmt.Sprintf("event_%d_%d", user, minute), Type: typ, At: at(minute),
+func personEvent(typ string, minute, user int, email, first string, clubs ...club.ClubRoles) club.IdentityEvent {
+	return club.IdentityEvent{ID: fmt.Sprintf("event_%d_%d", user, minute), Type: typ, At: at(minute),
 		Person: &club.PersonChange{Person: club.Person{ID: userID(user), Email: email, FirstName: first, LastName: "Kinde"},
-			Deleted: typ == club.EventUserDeleted, Clubs: clubs}}
+			Deleted: typ == club.EventPersonDeleted, Clubs: clubs}}
 }
 
 func roles(code string, keys ...string) club.ClubRoles {
@@ -120,14 +120,14 @@ func roles(code string, keys ...string) club.ClubRoles {
 
 // apply writes what a re-read right now would find of the event's person
 // or club (the event's own state, as Kinde has it now).
-func apply(t *testing.T, db *DB, ev club.KindeEvent) {
+func apply(t *testing.T, db *DB, ev club.IdentityEvent) {
 	t.Helper()
 	applyAt(t, db, readVersion(t, db), ev)
 }
 
 // applyAt writes what a re-read that started at version v found: the
 // event's state.
-func applyAt(t *testing.T, db *DB, v club.Version, ev club.KindeEvent) {
+func applyAt(t *testing.T, db *DB, v club.Version, ev club.IdentityEvent) {
 	t.Helper()
 	var err error
 	switch {
@@ -173,21 +173,21 @@ func testPersonEvents(t *testing.T, db *DB) {
 	u := 7
 	steps := []struct {
 		name  string
-		ev    club.KindeEvent
+		ev    club.IdentityEvent
 		want  []string
 		stale bool
 	}{
-		{"created in a known club", personEvent(club.EventUserCreated, 1, u, "Pat@Example.org", "Pat", roles("org_a", "member")),
+		{"created in a known club", personEvent(club.EventPersonChanged, 1, u, "Pat@Example.org", "Pat", roles("org_a", "member")),
 			[]string{"org_a:member"}, true},
-		{"joins another known club and an unknown one", personEvent(club.EventUserUpdated, 2, u, "pat@example.org", "Pat", roles("org_a", "member"), roles("org_b", "coach", "admin"), roles("org_x", "member")),
+		{"joins another known club and an unknown one", personEvent(club.EventPersonChanged, 2, u, "pat@example.org", "Pat", roles("org_a", "member"), roles("org_b", "coach", "admin"), roles("org_x", "member")),
 			[]string{"org_a:member", "org_b:admin, coach"}, true},
-		{"roles change in one club", personEvent(club.EventUserUpdated, 3, u, "pat@example.org", "Pat", roles("org_a", "coach"), roles("org_b", "admin", "coach")),
+		{"roles change in one club", personEvent(club.EventPersonChanged, 3, u, "pat@example.org", "Pat", roles("org_a", "coach"), roles("org_b", "admin", "coach")),
 			[]string{"org_a:coach", "org_b:admin, coach"}, true},
-		{"profile change only", personEvent(club.EventUserUpdated, 4, u, "pat.new@example.org", "Patricia", roles("org_a", "coach"), roles("org_b", "admin", "coach")),
+		{"profile change only", personEvent(club.EventPersonChanged, 4, u, "pat.new@example.org", "Patricia", roles("org_a", "coach"), roles("org_b", "admin", "coach")),
 			[]string{"org_a:coach", "org_b:admin, coach"}, false},
-		{"leaves a club, no roles in the other", personEvent(club.EventUserUpdated, 5, u, "pat.new@example.org", "Patricia", roles("org_b")),
+		{"leaves a club, no roles in the other", personEvent(club.EventPersonChanged, 5, u, "pat.new@example.org", "Patricia", roles("org_b")),
 			[]string{"org_b:none"}, true},
-		{"deleted", personEvent(club.EventUserDeleted, 6, u, "", ""), nil, true},
+		{"deleted", personEvent(club.EventPersonDeleted, 6, u, "", ""), nil, true},
 	}
 	var prevStale time.Time
 	for _, s := range steps {
@@ -211,7 +211,7 @@ func testPersonEvents(t *testing.T, db *DB) {
 	// Each change is in the audit log, with Kinde as the actor.
 	var kinde []string
 	for _, ev := range allEvents(t, db) {
-		if ev.Action == club.ActionKindeSynced {
+		if ev.Action == club.ActionSyncedFromProvider {
 			kinde = append(kinde, ev.ClubCode+" "+ev.Detail)
 		}
 	}
@@ -230,7 +230,7 @@ func testPersonEvents(t *testing.T, db *DB) {
 
 	// A club's own names win over Kinde's, as in a sync.
 	save(t, db, newMember("org_a", 8, "Typed", "ByClub", club.RoleMember))
-	apply(t, db, personEvent(club.EventUserUpdated, 10, 8, "user8@example.org", "Other", roles("org_a", "member", "coach")))
+	apply(t, db, personEvent(club.EventPersonChanged, 10, 8, "user8@example.org", "Other", roles("org_a", "member", "coach")))
 	m := mustMember(t, db, "org_a", userID(8))
 	if m.FirstName != "Typed" || !slices.Equal(m.Roles, []string{"coach", "member"}) {
 		t.Errorf("member = %+v, want the club's names and Kinde's roles", m)
@@ -247,20 +247,20 @@ func testOutOfOrder(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 	u := 3
-	added := personEvent(club.EventUserUpdated, 1, u, "x@example.org", "X", roles("org_a", "member"))
-	promoted := personEvent(club.EventUserUpdated, 2, u, "x@example.org", "X", roles("org_a", "admin"))
-	removed := personEvent(club.EventUserUpdated, 3, u, "x@example.org", "X")
-	deleted := personEvent(club.EventUserDeleted, 4, u, "", "")
+	added := personEvent(club.EventPersonChanged, 1, u, "x@example.org", "X", roles("org_a", "member"))
+	promoted := personEvent(club.EventPersonChanged, 2, u, "x@example.org", "X", roles("org_a", "admin"))
+	removed := personEvent(club.EventPersonChanged, 3, u, "x@example.org", "X")
+	deleted := personEvent(club.EventPersonDeleted, 4, u, "", "")
 	tests := []struct {
 		name  string
-		order []club.KindeEvent // reads started in minute order, applied in this order
+		order []club.IdentityEvent // reads started in minute order, applied in this order
 		want  []string
 	}{
-		{"in order", []club.KindeEvent{added, promoted}, []string{"org_a:member"}},
-		{"reversed", []club.KindeEvent{promoted, added}, []string{"org_a:admin"}},
-		{"repeated", []club.KindeEvent{added, added, promoted, promoted, added}, []string{"org_a:member"}},
-		{"removal before the add", []club.KindeEvent{removed, added, promoted}, nil},
-		{"deleted before the updates", []club.KindeEvent{deleted, promoted, added}, nil},
+		{"in order", []club.IdentityEvent{added, promoted}, []string{"org_a:member"}},
+		{"reversed", []club.IdentityEvent{promoted, added}, []string{"org_a:admin"}},
+		{"repeated", []club.IdentityEvent{added, added, promoted, promoted, added}, []string{"org_a:member"}},
+		{"removal before the add", []club.IdentityEvent{removed, added, promoted}, nil},
+		{"deleted before the updates", []club.IdentityEvent{deleted, promoted, added}, nil},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,7 +268,7 @@ func testOutOfOrder(t *testing.T, db *DB) {
 			// minutes.
 			id := 100 + i
 			versions := map[time.Time]club.Version{}
-			for _, ev := range []club.KindeEvent{added, promoted, removed, deleted} {
+			for _, ev := range []club.IdentityEvent{added, promoted, removed, deleted} {
 				versions[ev.At] = readVersion(t, db)
 			}
 			for _, ev := range tt.order {
@@ -299,11 +299,11 @@ func testConcurrentOutOfOrder(t *testing.T, db *DB) {
 	const n = 30
 	type read struct {
 		v  club.Version
-		ev club.KindeEvent
+		ev club.IdentityEvent
 	}
 	reads := make([]read, n)
 	for i := range n {
-		reads[i] = read{readVersion(t, db), personEvent(club.EventUserUpdated, i+1, 5, "c@example.org", "C", roles("org_a", keys[i%len(keys)]))}
+		reads[i] = read{readVersion(t, db), personEvent(club.EventPersonChanged, i+1, 5, "c@example.org", "C", roles("org_a", keys[i%len(keys)]))}
 	}
 	rand.Shuffle(n, func(i, j int) { reads[i], reads[j] = reads[j], reads[i] })
 	var wg sync.WaitGroup
@@ -338,36 +338,36 @@ func testConcurrentOutOfOrder(t *testing.T, db *DB) {
 
 func testClubEvents(t *testing.T, db *DB) {
 	ctx := t.Context()
-	orgEvent := func(typ string, minute int, code, name string) club.KindeEvent {
-		return club.KindeEvent{ID: fmt.Sprintf("event_%s_%d", code, minute), Type: typ, At: at(minute),
-			Club: &club.ClubChange{Club: club.Club{Code: code, Name: name}, Deleted: typ == club.EventOrganizationDeleted}}
+	orgEvent := func(typ string, minute int, code, name string) club.IdentityEvent {
+		return club.IdentityEvent{ID: fmt.Sprintf("event_%s_%d", code, minute), Type: typ, At: at(minute),
+			Club: &club.ClubChange{Club: club.Club{Code: code, Name: name}, Deleted: typ == club.EventClubDeleted}}
 	}
-	apply(t, db, orgEvent(club.EventOrganizationCreated, 1, "org_n", "New Club"))
+	apply(t, db, orgEvent(club.EventClubChanged, 1, "org_n", "New Club"))
 	if c, err := db.Club(ctx, "org_n"); err != nil || c.Name != "New Club" {
 		t.Fatalf("club = %+v, %v", c, err)
 	}
 	// A known club gets memberships from user events.
-	apply(t, db, personEvent(club.EventUserUpdated, 2, 1, "a@example.org", "A", roles("org_n", "owner")))
+	apply(t, db, personEvent(club.EventPersonChanged, 2, 1, "a@example.org", "A", roles("org_n", "owner")))
 	if got := clubsOf(t, db, userID(1), "org_n"); len(got) != 1 {
 		t.Fatalf("memberships = %v, want one", got)
 	}
-	apply(t, db, orgEvent(club.EventOrganizationUpdated, 3, "org_n", "Renamed"))
+	apply(t, db, orgEvent(club.EventClubChanged, 3, "org_n", "Renamed"))
 	if c, _ := db.Club(ctx, "org_n"); c.Name != "Renamed" {
 		t.Errorf("name = %q, want Renamed", c.Name)
 	}
 	stale := readVersion(t, db) - 10 // a read that started before the rename's
-	applyAt(t, db, stale, orgEvent(club.EventOrganizationUpdated, 2, "org_n", "Stale name"))
+	applyAt(t, db, stale, orgEvent(club.EventClubChanged, 2, "org_n", "Stale name"))
 	if c, _ := db.Club(ctx, "org_n"); c.Name != "Renamed" {
 		t.Errorf("name after an older read = %q, want Renamed", c.Name)
 	}
-	apply(t, db, orgEvent(club.EventOrganizationDeleted, 4, "org_n", ""))
+	apply(t, db, orgEvent(club.EventClubDeleted, 4, "org_n", ""))
 	_, err := db.Club(ctx, "org_n")
 	wantNotFound(t, "deleted club", err)
 	if got := clubsOf(t, db, userID(1), "org_n"); len(got) != 0 {
 		t.Errorf("memberships of a deleted club = %v", got)
 	}
 	// A late user event does not bring the deleted club back.
-	apply(t, db, personEvent(club.EventUserUpdated, 5, 1, "a@example.org", "A", roles("org_n", "owner")))
+	apply(t, db, personEvent(club.EventPersonChanged, 5, 1, "a@example.org", "A", roles("org_n", "owner")))
 	if got := clubsOf(t, db, userID(1), "org_n"); len(got) != 0 {
 		t.Errorf("memberships after a late event = %v", got)
 	}
@@ -432,7 +432,7 @@ func TestNamesByClubStayTheClubs(t *testing.T) {
 			if _, err := db.ReplaceMembers(ctx, club.Club{Code: "org_a"}, fromKinde, readVersion(t, db), at(1), always(event("org_a", club.ActionClubSynced))); err != nil {
 				t.Fatal(err)
 			}
-			apply(t, db, personEvent(club.EventUserUpdated, 2, 1, typedNone.Email, "Webhook", roles("org_a", club.RoleMember)))
+			apply(t, db, personEvent(club.EventPersonChanged, 2, 1, typedNone.Email, "Webhook", roles("org_a", club.RoleMember)))
 
 			want := map[string][2]string{userID(1): {"", ""}, userID(2): {"Ana", "Alves"}, userID(3): {"Cleo", "Kinde"}}
 			for id, names := range want {

@@ -95,7 +95,7 @@ func kindeActivity(t *testing.T, db *DB) []string {
 	t.Helper()
 	var out []string
 	for _, ev := range allEvents(t, db) {
-		if ev.Action == club.ActionKindeSynced {
+		if ev.Action == club.ActionSyncedFromProvider {
 			out = append(out, ev.Detail)
 		}
 	}
