@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/clubhouse/clubhouse/internal/club"
@@ -15,9 +14,11 @@ import (
 // The directory never goes backwards. Every write of a membership, from
 // the portal, an import, a webhook's re-read or a reconciliation, goes
 // through applyFacts, which compares the version of what the writer knows
-// with the version of what the directory has and keeps the newer:
+// with the versions of what the directory has and keeps the newer
+// (docs/RELIABILITY.md):
 //
-//   - a membership row has the version its facts were last confirmed at;
+//   - a membership row has the version its facts were written at, and the
+//     version they were true as of (factAge);
 //   - a removal leaves a tombstone with its version, so an older "still a
 //     member" cannot bring the membership back;
 //   - a club's last full snapshot confirms, at its version, every row it
@@ -696,6 +697,3 @@ func (db *DB) PruneOrder(ctx context.Context, before time.Time) error {
 	}
 	return nil
 }
-
-// lockKey is the text of a lock's key, for logs and tests.
-func lockKey(parts ...string) string { return strings.Join(parts, "\x00") }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -431,3 +432,6 @@ func testPortalChangeWinsOverOlderRead(t *testing.T, db *DB) {
 		t.Errorf("activity from Kinde = %q, want none", acts)
 	}
 }
+
+// lockKey is the text of a lock's key, as the domain builds them.
+func lockKey(parts ...string) string { return strings.Join(parts, "\x00") }
