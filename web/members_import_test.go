@@ -98,7 +98,7 @@ func (s *memImportStore) MarkImportRunning(_ context.Context, id int64, at time.
 	return nil
 }
 
-func (s *memImportStore) SaveImportRows(_ context.Context, id int64, rows []club.ImportRow, ms []club.Member, _ []club.Invitation) error {
+func (s *memImportStore) SaveImportRows(_ context.Context, id int64, _ club.Version, rows []club.ImportRow, ms []club.Member, _ []club.Invitation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rows {

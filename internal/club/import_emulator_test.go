@@ -131,7 +131,7 @@ func (s *memImports) MarkImportRunning(_ context.Context, id int64, at time.Time
 	return nil
 }
 
-func (s *memImports) SaveImportRows(ctx context.Context, id int64, rows []club.ImportRow, ms []club.Member, invs []club.Invitation) error {
+func (s *memImports) SaveImportRows(ctx context.Context, id int64, _ club.Version, rows []club.ImportRow, ms []club.Member, invs []club.Invitation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.saves++

@@ -67,8 +67,9 @@ type ImportStore interface {
 	// is kept).
 	MarkImportRunning(ctx context.Context, id int64, at time.Time) error
 	// SaveImportRows records the rows' status, step, user id and reason,
-	// upserts ms into the directory and queues invs, in one transaction.
-	SaveImportRows(ctx context.Context, importID int64, rows []ImportRow, ms []Member, invs []Invitation) error
+	// writes ms to the directory as of version v (taken once Kinde did the
+	// rows' work; 0 means now) and queues invs, in one transaction.
+	SaveImportRows(ctx context.Context, importID int64, v Version, rows []ImportRow, ms []Member, invs []Invitation) error
 	// FinishImport marks the import done and appends ev, in one
 	// transaction. Finishing a finished import changes nothing.
 	FinishImport(ctx context.Context, id int64, at time.Time, ev AuditEvent) error
@@ -351,7 +352,18 @@ func (im *Importer) member(imp Import, r ImportRow) Member {
 }
 
 func (im *Importer) saveRows(ctx context.Context, imp Import, rows []ImportRow, ms []Member, invs []Invitation) error {
-	if err := im.store.SaveImportRows(ctx, imp.ID, rows, ms, invs); err != nil {
+	// The version is taken now, after the rows' Kinde work and before the
+	// save: a removal of one of these people that Kinde made after it, and
+	// that was saved first, is not undone (imports do not hold the club's
+	// lock, so an owner's change may interleave).
+	var v Version
+	if len(ms) > 0 {
+		var err error
+		if v, err = im.dir.BeginRead(ctx); err != nil {
+			return fmt.Errorf("club: import %d: %w", imp.ID, err)
+		}
+	}
+	if err := im.store.SaveImportRows(ctx, imp.ID, v, rows, ms, invs); err != nil {
 		return fmt.Errorf("club: run import %d: save rows: %w", imp.ID, err)
 	}
 	return nil

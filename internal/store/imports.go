@@ -194,7 +194,7 @@ func (db *DB) MarkImportRunning(ctx context.Context, id int64, at time.Time) err
 // upserts ms into the directory and queues invs, in one transaction. Only
 // rows of importID that are still pending change: a row recorded final is
 // never written again.
-func (db *DB) SaveImportRows(ctx context.Context, importID int64, rows []club.ImportRow, ms []club.Member, invs []club.Invitation) error {
+func (db *DB) SaveImportRows(ctx context.Context, importID int64, v club.Version, rows []club.ImportRow, ms []club.Member, invs []club.Invitation) error {
 	now := db.now().UTC()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, r := range rows {
@@ -210,8 +210,7 @@ func (db *DB) SaveImportRows(ctx context.Context, importID int64, rows []club.Im
 			byClub[m.ClubCode] = append(byClub[m.ClubCode], m)
 		}
 		for code, list := range byClub {
-			// Kinde has done the rows' work: the version comes after it.
-			v, err := db.nextVersion(ctx, tx)
+			v, err := db.portalVersion(ctx, tx, v)
 			if err != nil {
 				return err
 			}

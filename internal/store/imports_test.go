@@ -127,7 +127,7 @@ func testImportSaveRows(t *testing.T, db *DB) {
 	rows[1].Step, rows[1].UserID, rows[1].Attempted = club.StepGrant, userID(2), true
 	m := newMember("org_a", 1, "Ana", "0", "coach", "member")
 	inv := club.Invitation{ClubCode: "org_a", ClubName: "Riverside", Email: m.Email, Name: "Ana 0", InvitedBy: "Olga Owner"}
-	if err := db.SaveImportRows(t.Context(), id, rows, []club.Member{m}, []club.Invitation{inv}); err != nil {
+	if err := db.SaveImportRows(t.Context(), id, 0, rows, []club.Member{m}, []club.Invitation{inv}); err != nil {
 		t.Fatal(err)
 	}
 	imp, err := db.ImportByID(t.Context(), id)
@@ -170,7 +170,7 @@ func testImportFinalRows(t *testing.T, db *DB) {
 	other := createImport(t, db, "org_a", "d2", importRows(1))
 	stray := rows[0]
 	stray.Status, stray.Reason = club.ImportFailed, "wrong import"
-	if err := db.SaveImportRows(t.Context(), other, []club.ImportRow{stray}, nil, nil); err != nil {
+	if err := db.SaveImportRows(t.Context(), other, 0, []club.ImportRow{stray}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := db.PendingImportRows(t.Context(), id); len(got) != 1 {
@@ -178,12 +178,12 @@ func testImportFinalRows(t *testing.T, db *DB) {
 	}
 	done := rows[0]
 	done.Status = club.ImportCreated
-	if err := db.SaveImportRows(t.Context(), id, []club.ImportRow{done}, nil, nil); err != nil {
+	if err := db.SaveImportRows(t.Context(), id, 0, []club.ImportRow{done}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	again := rows[0]
 	again.Status, again.Reason = club.ImportFailed, "late"
-	if err := db.SaveImportRows(t.Context(), id, []club.ImportRow{again}, nil, nil); err != nil {
+	if err := db.SaveImportRows(t.Context(), id, 0, []club.ImportRow{again}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.ImportRows(t.Context(), "org_a", id)

@@ -39,6 +39,7 @@ func runOrderSuite(t *testing.T, open func(t *testing.T) *DB) {
 		{"RemovalIsNotUndoneByOlderRead", testTombstone},
 		{"OlderSnapshotAfterNewerReread", testSnapshotVersusReread},
 		{"LateRemovalDoesNotUndoNewerAdd", testLateRemoval},
+		{"LateImportDoesNotUndoNewerRemoval", testLateImport},
 		{"PortalChangeWinsOverOlderRead", testPortalChangeWinsOverOlderRead},
 		{"FinishAddOnce", testFinishAddOnce},
 		{"FinishAddOnceAcrossInstances", testFinishAddAcrossInstances},
@@ -435,3 +436,22 @@ func testPortalChangeWinsOverOlderRead(t *testing.T, db *DB) {
 
 // lockKey is the text of a lock's key, as the domain builds them.
 func lockKey(parts ...string) string { return strings.Join(parts, "\x00") }
+
+// An import added a person in Kinde; an owner then removed them, and the
+// removal was saved before the import's row. The import's save does not
+// bring them back: it is as of when Kinde did the import's work.
+func testLateImport(t *testing.T, db *DB) {
+	knownClub(t, db)
+	id := createImport(t, db, "org_a", "late", importRows(1))
+	m := newMember("org_a", 22, "Kit", "Kane", club.RoleMember)
+	imported := readVersion(t, db)
+	save(t, db, m) // the directory heard of them meanwhile (a re-read)
+	if err := db.DeleteMember(t.Context(), readVersion(t, db), "org_a", m.UserID, event("org_a", club.ActionMemberRemoved)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveImportRows(t.Context(), id, imported, nil, []club.Member{m}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.Member(t.Context(), "org_a", m.UserID)
+	wantNotFound(t, "a member removed after the import's work", err)
+}
