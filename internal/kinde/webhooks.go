@@ -83,6 +83,12 @@ const webhookKeyRefreshEvery = 5 * time.Second
 // Kinde business. The key set is cached and fetched again when a token names
 // a kid the cache lacks (Kinde rotated its keys), at most once every five
 // seconds. It is safe for concurrent use.
+//
+// go-oidc's RemoteKeySet (which sign-in uses) is not used here on purpose:
+// it fetches the key set again for every token no cached key verifies,
+// with no bound, so a stream of forged webhooks would become a stream of
+// JWKS requests to Kinde; and its errors do not tell a bad signature (to
+// refuse) from an unreachable key set (to answer 5xx, so Kinde retries).
 type WebhookVerifier struct {
 	jwksURL string
 	client  *http.Client
