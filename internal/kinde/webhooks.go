@@ -87,8 +87,9 @@ const webhookKeyRefreshEvery = 5 * time.Second
 // go-oidc's RemoteKeySet (which sign-in uses) is not used here on purpose:
 // it fetches the key set again for every token no cached key verifies,
 // with no bound, so a stream of forged webhooks would become a stream of
-// JWKS requests to Kinde; and its errors do not tell a bad signature (to
-// refuse) from an unreachable key set (to answer 5xx, so Kinde retries).
+// JWKS requests to Kinde (even a known kid with a bad signature fetches);
+// and telling a bad signature (to refuse) from an unreachable key set (to
+// answer 5xx, so Kinde retries) would mean matching its error text.
 type WebhookVerifier struct {
 	jwksURL string
 	client  *http.Client
