@@ -17,7 +17,6 @@ type Service struct {
 	identities Identities
 	now        func() time.Time
 	logger     *slog.Logger
-	locks      keyLock // only for the creator's double submit of "create club"
 	pace       *pacer
 	// deadline bounds all the Kinde calls of one request.
 	deadline time.Duration
@@ -485,7 +484,12 @@ func (s *Service) CreateClub(ctx context.Context, actor Actor, name string) (Clu
 	if err != nil {
 		return Club{}, err
 	}
-	unlock := s.locks.lock("create\x00" + actor.UserID)
+	// One create per person at a time, across every instance, so that a
+	// double submit finds the first club.
+	unlock, err := s.dir.Lock(ctx, "create\x00"+actor.UserID)
+	if err != nil {
+		return Club{}, fmt.Errorf("club: create club: %w", err)
+	}
 	defer unlock()
 	if c, err := s.dir.RecentClubByCreator(ctx, actor.UserID, name, s.now().Add(-10*time.Minute)); err == nil {
 		return c, nil

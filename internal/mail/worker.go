@@ -153,7 +153,7 @@ func (w *Worker) Deliver(ctx context.Context, id int64, attempt int, last bool) 
 		if err != nil {
 			return fmt.Errorf("mail: mark invitation %d failed: %w", id, err)
 		}
-		log.Warn("invitation given up", "reason", reason, "recorded", recorded, "err", redact(sendErr, inv.Email))
+		log.Warn("invitation given up", "reason", reason, "recorded", recorded, "err", club.LogError(sendErr))
 		return nil
 	}
 
@@ -166,7 +166,7 @@ func (w *Worker) Deliver(ctx context.Context, id int64, attempt int, last bool) 
 		log.Info("invitation settled by another attempt meanwhile; not retried", "reason", reason)
 		return nil
 	}
-	log.Warn("invitation will be retried", "reason", reason, "next", next, "err", redact(sendErr, inv.Email))
+	log.Warn("invitation will be retried", "reason", reason, "next", next, "err", club.LogError(sendErr))
 	// The reason alone: it is safe to store (River keeps job errors) and
 	// to log; the cause, which may name servers, was logged just above.
 	return &RetryError{Reason: reason, Next: next}
@@ -210,15 +210,4 @@ func (w *Worker) attempt(ctx context.Context, inv club.Invitation) (string, erro
 func (w *Worker) SignInURL(inv club.Invitation) string {
 	return w.cfg.BaseURL + "/auth/login?org_code=" + url.QueryEscape(inv.ClubCode) +
 		"&login_hint=" + url.QueryEscape(inv.Email)
-}
-
-// redact is err's text with the recipient's address taken out: mail
-// libraries name the recipient in their errors, and logs must not hold full
-// email addresses.
-func redact(err error, email string) string {
-	msg := err.Error()
-	if email == "" {
-		return msg
-	}
-	return strings.ReplaceAll(msg, email, "<recipient>")
 }

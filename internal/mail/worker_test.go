@@ -266,8 +266,8 @@ func TestWorkerLogsNoFullEmail(t *testing.T) {
 		wantLog string
 	}{
 		{"sent", nil, false, "invitation sent"},
-		{"retried", errors.New("550 5.1.1 <ana@example.org>: no such user"), false, "<recipient>"},
-		{"given up", errors.New("550 5.1.1 <ana@example.org>: no such user"), true, "<recipient>"},
+		{"retried", errors.New("550 5.1.1 <ana@example.org>: no such user"), false, "***@example.org"},
+		{"given up", errors.New("550 5.1.1 <ana@example.org>: no such user"), true, "***@example.org"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,7 +20,11 @@ const (
 //   - generated parameter lists (DB.params);
 //   - the substring test of a member search (DB.contains);
 //   - the append-only trigger on audit_events (migrate.go, version 2);
-//   - the FOR UPDATE on a Kinde event mark (DB.forUpdate, kinde_events.go);
+//   - the FOR UPDATE on a person's last re-read version (DB.forUpdate,
+//     order.go);
+//   - the directory version counter: a sequence, or a counter row
+//     ({{version_counter}}, DB.nextVersion);
+//   - locks held across instances: advisory locks, or leases (locks.go);
 //   - connection setup: SQLite's pragmas and single writer, PostgreSQL's
 //     migration lock (store.go, migrate.go).
 //

@@ -139,18 +139,6 @@ func (db *DB) markStale(ctx context.Context, tx *sql.Tx, userID string, changed 
 	return markClaimsStale(ctx, tx, userID, db.ts(now))
 }
 
-// clubKnown reports whether the portal keeps members of the club.
-func (db *DB) clubKnown(ctx context.Context, tx *sql.Tx, code string) (bool, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `
-		SELECT (SELECT COUNT(*) FROM clubs WHERE code = $1) + (SELECT COUNT(*) FROM (SELECT 1 FROM memberships WHERE club_code = $1 LIMIT 1) AS m)`,
-		code).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("club known: %w", err)
-	}
-	return n > 0, nil
-}
-
 // ApplyClub writes what a re-read of a club in Kinde found, under the
 // version v taken before the read: its name, or that Kinde no longer has
 // it, when that is newer than what the directory has. A club gone from

@@ -41,7 +41,7 @@ func (db *DB) advisoryLock(ctx context.Context, key string) (func(), error) {
 	id := lockID(key)
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
 		// The connection may still wait for the lock server-side: drop it.
-		_ = conn.Raw(func(any) error { return driverBad })
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		conn.Close()
 		return nil, fmt.Errorf("store: lock: %w", err)
 	}
@@ -51,15 +51,12 @@ func (db *DB) advisoryLock(ctx context.Context, key string) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, id); err != nil {
 			// A connection that may still hold the lock must not go back
 			// to the pool: closing it ends the session and the lock.
-			_ = conn.Raw(func(any) error { return driverBad })
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 			db.logger.WarnContext(ctx, "advisory unlock failed", "err", err)
 		}
 		conn.Close()
 	}, nil
 }
-
-// driverBad makes database/sql discard a connection instead of pooling it.
-var driverBad = driver.ErrBadConn
 
 // lockID is the advisory lock number of a key.
 func lockID(key string) int64 {

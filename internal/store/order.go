@@ -51,9 +51,12 @@ type factWrite struct {
 	// version taken before it started; for the portal's own change, one
 	// taken once Kinde had done it.
 	version club.Version
-	source  factSource
-	facts   []fact
-	at      time.Time // when, for tombstones and new memberships' join time
+	// stamp, for a read of Kinde, is the version its writes carry, taken
+	// after the read ended; zero takes one in the write.
+	stamp  club.Version
+	source factSource
+	facts  []fact
+	at     time.Time // when, for tombstones and new memberships' join time
 	// snapshot marks the facts as the whole club as Kinde lists it: rows
 	// it confirms are confirmed by the club's snapshot version, not one
 	// by one.
@@ -151,8 +154,11 @@ func (db *DB) factState(ctx context.Context, tx *sql.Tx, w factWrite) (factState
 	}
 	if w.source == fromKinde {
 		// The read has ended: what it writes is stamped after it.
-		if st.stamp, err = db.nextVersion(ctx, tx); err != nil {
-			return factState{}, err
+		st.stamp = w.stamp
+		if st.stamp == 0 {
+			if st.stamp, err = db.nextVersion(ctx, tx); err != nil {
+				return factState{}, err
+			}
 		}
 		if st.open, err = db.openChanges(ctx, tx, w.clubCode); err != nil {
 			return factState{}, err
@@ -541,13 +547,18 @@ func (db *DB) ApplyPerson(ctx context.Context, v club.Version, f club.PersonFact
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		stale = false
-		newer, err := db.claimPerson(ctx, tx, id, v)
-		if err != nil || !newer {
-			stale = !newer
+		stamp, newer, err := db.claimPerson(ctx, tx, id, v)
+		if err != nil {
 			return err
 		}
 		codes, err := db.personClubs(ctx, tx, id, f)
 		if err != nil {
+			return err
+		}
+		if !newer {
+			// Another re-read overlapped this one: it is passed over, and
+			// its caller reads again only if it saw something else.
+			stale, err = db.personDiffers(ctx, tx, f, codes)
 			return err
 		}
 		if err := db.applyPersonEmail(ctx, tx, f); err != nil {
@@ -559,7 +570,7 @@ func (db *DB) ApplyPerson(ctx context.Context, v club.Version, f club.PersonFact
 			roles, in := f.Clubs[code]
 			m := normalizeMember(club.Member{ClubCode: code, UserID: id, Email: f.Person.Email,
 				FirstName: f.Person.FirstName, LastName: f.Person.LastName, Roles: roles})
-			changes, older, err := db.applyFacts(ctx, tx, factWrite{clubCode: code, version: v, source: fromKinde,
+			changes, older, err := db.applyFacts(ctx, tx, factWrite{clubCode: code, version: v, stamp: stamp, source: fromKinde,
 				facts: []fact{{m: m, gone: f.Gone || !in}}, at: at})
 			if err != nil {
 				return err
@@ -583,30 +594,46 @@ func (db *DB) ApplyPerson(ctx context.Context, v club.Version, f club.PersonFact
 	return stale, nil
 }
 
-// claimPerson locks the person's last re-read version and moves it past
-// this one's, and reports false (writing nothing) when a re-read that
-// started at or after v was written already: the two overlapped.
-func (db *DB) claimPerson(ctx context.Context, tx *sql.Tx, id string, v club.Version) (bool, error) {
+// claimPerson locks the person's last re-read version and moves it to the
+// stamp of this one, and reports false (writing nothing) when a re-read
+// that started at or after v was written already: the two overlapped.
+func (db *DB) claimPerson(ctx context.Context, tx *sql.Tx, id string, v club.Version) (stamp club.Version, newer bool, err error) {
 	// Insert first, so that on PostgreSQL a concurrent re-read of the same
 	// person waits here, then lock the row.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO person_versions (user_id, version) VALUES ($1, 0) ON CONFLICT (user_id) DO NOTHING`, id); err != nil {
-		return false, fmt.Errorf("person version: %w", err)
+		return 0, false, fmt.Errorf("person version: %w", err)
 	}
 	var last int64
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM person_versions WHERE user_id = $1`+db.forUpdate(), id).Scan(&last); err != nil {
-		return false, fmt.Errorf("person version: %w", err)
+		return 0, false, fmt.Errorf("person version: %w", err)
 	}
 	if club.Version(last) >= v {
-		return false, nil
+		return 0, false, nil
 	}
-	stamp, err := db.nextVersion(ctx, tx)
-	if err != nil {
-		return false, err
+	if stamp, err = db.nextVersion(ctx, tx); err != nil {
+		return 0, false, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE person_versions SET version = $1 WHERE user_id = $2`, int64(stamp), id); err != nil {
-		return false, fmt.Errorf("person version: %w", err)
+		return 0, false, fmt.Errorf("person version: %w", err)
 	}
-	return true, nil
+	return stamp, true, nil
+}
+
+// personDiffers reports whether a re-read's facts say something else than
+// the directory has, in any of the clubs it speaks for.
+func (db *DB) personDiffers(ctx context.Context, tx *sql.Tx, f club.PersonFacts, codes []string) (bool, error) {
+	for _, code := range codes {
+		cur, err := db.loadMembers(ctx, tx, code, []string{f.Person.ID})
+		if err != nil {
+			return false, err
+		}
+		roles, in := f.Clubs[code]
+		old, existed := cur[f.Person.ID]
+		if differs(fact{m: club.Member{Roles: roles}, gone: f.Gone || !in}, old, existed) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // personClubs returns, sorted, the clubs a re-read of the person speaks
@@ -618,15 +645,15 @@ func (db *DB) personClubs(ctx context.Context, tx *sql.Tx, id string, f club.Per
 		return nil, fmt.Errorf("person's clubs: %w", err)
 	}
 	if !f.Gone {
+		inKinde := make([]string, 0, len(f.Clubs))
 		for code := range f.Clubs {
-			known, err := db.clubKnown(ctx, tx, code)
-			if err != nil {
-				return nil, err
-			}
-			if known {
-				codes = append(codes, code)
-			}
+			inKinde = append(inKinde, code)
 		}
+		kept, err := db.keptClubs(ctx, tx, inKinde)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, kept...)
 	}
 	slices.Sort(codes)
 	return slices.Compact(codes), nil
@@ -666,21 +693,29 @@ func personChangeEvent(code string, c factChange, deleted bool, at time.Time) cl
 // KeptClubs returns, sorted, those of codes whose members the portal
 // keeps.
 func (db *DB) KeptClubs(ctx context.Context, codes []string) ([]string, error) {
+	out, err := db.keptClubs(ctx, db.read, codes)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return out, nil
+}
+
+// keptClubs returns, sorted, those of codes the portal keeps members of:
+// clubs it has seen, or holds memberships of.
+func (db *DB) keptClubs(ctx context.Context, q querier, codes []string) ([]string, error) {
 	var out []string
-	for _, code := range codes {
-		var n int
-		err := db.read.QueryRowContext(ctx, `
-			SELECT (SELECT COUNT(*) FROM clubs WHERE code = $1) + (SELECT COUNT(*) FROM (SELECT 1 FROM memberships WHERE club_code = $1 LIMIT 1) AS m)`,
-			code).Scan(&n)
-		if err != nil {
-			return nil, fmt.Errorf("store: kept clubs: %w", err)
-		}
-		if n > 0 {
-			out = append(out, code)
-		}
+	err := chunks(len(codes), maxParams/2, func(lo, hi int) error {
+		n := hi - lo
+		args := anys(codes[lo:hi])
+		return db.column(ctx, q, &out, `
+			SELECT code FROM clubs WHERE code IN (`+db.params(1, n)+`)
+			UNION SELECT DISTINCT club_code FROM memberships WHERE club_code IN (`+db.params(n+1, n)+`)`, append(args, args...)...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kept clubs: %w", err)
 	}
 	slices.Sort(out)
-	return out, nil
+	return slices.Compact(out), nil
 }
 
 // PruneOrder forgets tombstones and unfinished adds older than before:

@@ -309,41 +309,70 @@ func testFinishAddAcrossInstances(t *testing.T, db *DB) {
 	}
 }
 
-// A lock is held by one instance at a time: the second waits until the
-// first lets go, and gives up when its context ends.
+// A lock is held by one instance at a time: another instance cannot take
+// it while it is held, takes it once it is let go, and a waiter that gives
+// up takes nothing.
 func testLockAcrossInstances(t *testing.T, db *DB) {
 	other := reopen(t, db)
-	unlock, err := db.Lock(t.Context(), lockKey("club", "org_a"))
+	key := lockKey("club", "org_a")
+	unlock, err := db.Lock(t.Context(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if free(t, other, key) {
+		t.Fatal("a second instance could take a held lock")
+	}
+	if !free(t, other, lockKey("club", "org_b")) {
+		t.Fatal("another key is taken too")
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := other.Lock(ctx, lockKey("club", "org_a")); err == nil {
-		t.Fatal("a second instance took a held lock")
+	if _, err := other.Lock(ctx, key); err == nil {
+		t.Fatal("a waiter whose context ended took the lock")
 	}
 	got := make(chan func(), 1)
 	go func() {
-		u, err := other.Lock(t.Context(), lockKey("club", "org_a"))
+		u, err := other.Lock(t.Context(), key)
 		if err != nil {
 			t.Error(err)
 			u = func() {}
 		}
 		got <- u
 	}()
-	// A different key is free meanwhile.
-	u2, err := other.Lock(t.Context(), lockKey("club", "org_b"))
+	unlock()
+	(<-got)() // the waiter gets it once it is let go, and lets go in turn
+	if !free(t, db, key) {
+		t.Error("the lock is still held after both let go")
+	}
+}
+
+// free reports whether db could take the lock named key now, without
+// waiting (and lets go of it at once when it could).
+func free(t *testing.T, db *DB, key string) bool {
+	t.Helper()
+	ctx := t.Context()
+	if db.dialect == DialectPostgres {
+		var ok bool
+		if err := db.write.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, lockID(key)).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			if _, err := db.write.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, lockID(key)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ok
+	}
+	ok, err := db.tryLease(ctx, key, "probe")
 	if err != nil {
 		t.Fatal(err)
 	}
-	u2()
-	select {
-	case <-got:
-		t.Fatal("the second instance took the lock while the first held it")
-	default:
+	if ok {
+		if _, err := db.write.ExecContext(ctx, `DELETE FROM directory_locks WHERE key = $1 AND holder = 'probe'`, key); err != nil {
+			t.Fatal(err)
+		}
 	}
-	unlock()
-	(<-got)()
+	return ok
 }
 
 // Tombstones and adds that never finished are forgotten after a while.
