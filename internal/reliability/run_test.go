@@ -159,7 +159,7 @@ func (sc *schedule) deliver(ctx context.Context, d emulator.HeldDelivery, inst *
 	case 1: // delivered again later: it stays held
 	default:
 		if err := sc.w.emu.DropWebhook(d.ID); err != nil {
-			sc.s.failure = err
+			sc.s.fail(err)
 			return
 		}
 	}

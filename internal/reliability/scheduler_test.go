@@ -30,8 +30,7 @@ type scheduler struct {
 	mu      sync.Mutex
 	paused  []*task          // waiting for their turn
 	held    map[string]*task // lock key -> holder
-	running *task
-	events  chan struct{} // the running task paused or finished
+	events  chan struct{}    // the running task paused or finished
 	failure error
 	trace   []string // every step, for a failure's report
 }
@@ -46,16 +45,12 @@ type taskKey struct{}
 // start runs fn as a new task and returns once it paused or finished.
 func (s *scheduler) start(ctx context.Context, name string, fn func(ctx context.Context) error) {
 	t := &task{name: name, resume: make(chan struct{})}
-	s.mu.Lock()
-	s.running = t
-	s.mu.Unlock()
 	go func() {
 		err := fn(context.WithValue(ctx, taskKey{}, t))
 		s.mu.Lock()
 		if err != nil && s.failure == nil {
 			s.failure = fmt.Errorf("%s: %w", name, err)
 		}
-		s.running = nil
 		s.mu.Unlock()
 		s.events <- struct{}{}
 	}()
@@ -73,7 +68,6 @@ func (s *scheduler) yield(ctx context.Context, wantLock, what string) {
 	t.wantLock = wantLock
 	s.trace = append(s.trace, t.name+": before "+what)
 	s.paused = append(s.paused, t)
-	s.running = nil
 	s.mu.Unlock()
 	s.events <- struct{}{}
 	<-t.resume
@@ -97,7 +91,6 @@ func (s *scheduler) runnable() []*task {
 func (s *scheduler) resume(t *task) {
 	s.mu.Lock()
 	s.paused = slices.DeleteFunc(s.paused, func(p *task) bool { return p == t })
-	s.running = t
 	s.mu.Unlock()
 	t.resume <- struct{}{}
 	<-s.events
@@ -109,6 +102,15 @@ func (s *scheduler) idle() bool {
 	return len(s.paused) == 0
 }
 
+// fail records err as the schedule's failure, unless one is recorded.
+func (s *scheduler) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failure == nil {
+		s.failure = err
+	}
+}
+
 func (s *scheduler) err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -116,7 +118,7 @@ func (s *scheduler) err() error {
 }
 
 // lock records that the running task holds key, once the real lock was
-// taken; the returned function releases both.
+// taken; unlock forgets it once the real lock was let go.
 func (s *scheduler) lock(ctx context.Context, key string) {
 	t, ok := ctx.Value(taskKey{}).(*task)
 	if !ok {
